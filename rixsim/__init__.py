@@ -1,0 +1,2 @@
+"""rixsim — cluster-model sXAS and mRIXS of battery materials."""
+__version__ = "0.1.0"
