@@ -58,6 +58,46 @@ INITIAL_FIELDS = ("f2dd", "f4dd", "zeta_3d")
 CORE_FIELDS = ("f2dd", "f4dd", "f2pd", "g1pd", "g3pd", "zeta_3d", "zeta_2p")
 
 
+# QuantyLF 0.1.22, src/QuantyLF/cases/utils/slater_integrals.lua (PyPI package quantylf), whose Cr..Ni
+# entries are marked "Thesis de Groot" (F. M. F. de Groot, PhD thesis, Nijmegen 1991).  Per ion:
+# initial (f2dd, f4dd, zeta_3d), core-excited (f2dd, f4dd, f2pd, g1pd, g3pd, zeta_3d, zeta_2p).
+# Typed from the file as a third check; its V3+ and Ti3+ rows are themselves copy errors.
+QUANTYLF = {
+    ("Cu", 2): ((12.854, 7.980, 0.102), (13.611, 8.457, 8.177, 6.169, 3.510, 0.124, 13.498)),
+    ("Ni", 2): ((12.234, 7.598, 0.083), (13.005, 8.084, 7.721, 5.787, 3.291, 0.102, 11.507)),
+    ("Ni", 3): ((13.277, 8.295, 0.091), (14.022, 8.764, 8.350, 6.332, 3.603, 0.112, 11.506)),
+    ("Co", 2): ((11.605, 7.209, 0.066), (12.396, 7.708, 7.260, 5.397, 3.069, 0.092, 9.746)),
+    ("Co", 3): ((12.663, 7.917, 0.074), (13.422, 8.395, 7.900, 5.961, 3.386, 0.082, 9.748)),
+    ("Fe", 2): ((10.966, 6.815, 0.052), (11.779, 7.327, 6.793, 5.004, 2.844, 0.067, 8.200)),
+    ("Fe", 3): ((12.043, 7.535, 0.059), (12.818, 8.023, 7.446, 5.566, 3.166, 0.074, 8.199)),
+    ("Mn", 2): ((10.316, 6.414, 0.040), (11.155, 6.943, 6.321, 4.606, 2.618, 0.053, 6.846)),
+    ("Mn", 3): ((11.415, 7.148, 0.046), (12.210, 7.649, 6.988, 5.179, 2.945, 0.059, 6.845)),
+    ("Mn", 4): ((12.416, 7.820, 0.052), (13.177, 8.299, 7.658, 5.776, 3.288, 0.066, 6.845)),
+    ("Cr", 2): ((9.649, 6.002, 0.030), (10.522, 6.552, 5.841, 4.204, 2.388, 0.041, 5.668)),
+    ("Cr", 3): ((10.777, 6.755, 0.035), (11.596, 7.270, 6.526, 4.788, 2.722, 0.047, 5.667)),
+    ("V", 2): ((8.962, 5.577, 0.022), (9.876, 6.153, 5.351, 3.793, 2.154, 0.031, 4.650)),
+    ("V", 3): ((8.962, 5.577, 0.022), (9.876, 6.153, 5.351, 3.793, 2.154, 0.031, 4.650)),
+    ("V", 4): ((0.0, 0.0, 0.031), (11.965, 7.554, 6.758, 5.012, 2.852, 0.042, 4.650)),
+    ("V", 5): ((0.0, 0.0, 0.0), (0.0, 0.0, 7.460, 5.661, 3.226, 0.047, 4.652)),
+    ("Ti", 2): ((8.243, 5.132, 0.016), (9.213, 5.744, 4.849, 3.376, 1.917, 0.023, 3.776)),
+    ("Ti", 3): ((5.907, 3.711, 0.019), (10.342, 6.499, 3.187, 3.393, 1.258, 0.027, 3.710)),
+    ("Ti", 4): ((0.0, 0.0, 0.019), (0.0, 0.0, 6.301, 4.626, 2.632, 0.032, 3.776)),
+}
+
+
+def read_quantylf(element: str, configuration: str) -> dict[str, float] | None:
+    """The QuantyLF value for a configuration, if it lists the ion that has it (extra_d = 0)."""
+    z = xraydb.atomic_number(element)
+    m = int(configuration.split("3d")[1])
+    core = configuration.startswith("2p5")
+    charge = z - 18 - (m - 1 if core else m)
+    row = QUANTYLF.get((element, charge))
+    if row is None:
+        return None
+    values = row[1] if core else row[0]
+    return dict(zip(fields_of(configuration), values))
+
+
 def needed_configurations() -> dict[str, set[str]]:
     """Every configuration (crispy spelling, ``3d8`` or ``2p5,3d9``) the ion list asks for."""
     need: dict[str, set[str]] = {}
@@ -171,9 +211,10 @@ def main(wheel: Path) -> None:
             crispy = read_crispy(wheel, element, configuration)
             rcn = run_rcn(driver, element_cls, element, configuration)
             edrixs = read_edrixs(element, configuration)
+            quantylf = read_quantylf(element, configuration)
             d_count = int(configuration.split("3d")[1])
             # Fewer than two 3d electrons: no 3d-3d repulsion.  rcn prints none; store 0.
-            for values in (crispy, rcn, edrixs):
+            for values in (crispy, rcn, edrixs, quantylf):
                 if values is not None and d_count < 2:
                     values["f2dd"] = values["f4dd"] = 0.0
             if crispy is not None:
@@ -182,7 +223,8 @@ def main(wheel: Path) -> None:
                 shipped, source = rcn, "rcn31-run"
             else:
                 continue
-            inputs = {"crispy-2026.3": crispy, "rcn31-run": rcn, "edrixs-0.2.0": edrixs}
+            inputs = {"crispy-2026.3": crispy, "rcn31-run": rcn, "edrixs-0.2.0": edrixs,
+                      "quantylf-0.1.22": quantylf}
             for field in fields_of(configuration):
                 present = {k: v[field] for k, v in inputs.items() if v is not None}
                 names = list(present)
@@ -238,6 +280,10 @@ def main(wheel: Path) -> None:
                 "edrixs 0.2.0 edrixs/atom_data/<El>.json (Cowan code via "
                 "https://github.com/mretegan/atomic-parameters), three decimals"
             ),
+            "quantylf-0.1.22": (
+                "QuantyLF 0.1.22 src/QuantyLF/cases/utils/slater_integrals.lua, Cr..Ni rows marked as "
+                "F. M. F. de Groot, PhD thesis (Nijmegen, 1991); three decimals, initial-state ions only"
+            ),
         },
         "ions": ions,
         "configurations": out_configs,
@@ -246,7 +292,7 @@ def main(wheel: Path) -> None:
     sys.stdout.write("\n")
     for row in discrepancies:
         element, configuration, field, a, va, b, vb = row
-        note = " [rounding]" if abs(va - vb) <= 0.00051 else ""
+        note = " [rounding]" if abs(va - vb) <= 0.0011 else ""
         sys.stderr.write(
             f"DISCREPANCY {element} {configuration} {field}: {a}={va:g} {b}={vb:g} "
             f"({100 * relative_difference(va, vb):.1f} %){note}\n"
