@@ -284,7 +284,8 @@ def _element_symbol(element: str | Ion) -> str:
         return element.element
     if not isinstance(element, str) or not element.strip():
         raise InputError(f"element must be a symbol such as 'Ni'; got {element!r}")
-    symbol = element.strip().capitalize()
+    match = _ION_PATTERN.match(element)  # an ion name such as "Ni2+" stands for its element
+    symbol = (match.group(1) if match else element.strip()).capitalize()
     if symbol not in _edge_table()["elements"]:
         raise UnknownIonError(f"no edge data for element {element!r}; allowed: "
                               f"{', '.join(available_elements())}")
@@ -297,7 +298,8 @@ def edge_level(element: str | Ion, edge: str) -> EdgeLevel:
     Parameters
     ----------
     element : str or Ion
-        Element symbol, e.g. ``"Ni"`` (an :class:`Ion` gives its element).
+        Element symbol, e.g. ``"Ni"`` (an :class:`Ion` or an ion name such as ``"Ni2+"`` gives
+        its element).
     edge : {"K", "L1", "L2", "L3"}
         Edge name, case-insensitive.
 

@@ -245,6 +245,7 @@ def test_l2_hole_lives_no_longer_than_l3(element):
 def test_edge_level_carries_sources():
     level = tables.edge_level("ni", "l3")
     assert (level.element, level.edge) == ("Ni", "L3")
+    assert tables.edge_level("Ni2+", "L3") == level == tables.edge_level(tables.parse_ion("Ni3+"), "L3")
     assert "Elam" in level.energy_source and "Krause" in level.fwhm_source
 
 
