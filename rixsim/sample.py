@@ -270,7 +270,8 @@ class ResonantEdge:
         """:math:`n(E)` split into the shells whose core holes it creates (``{"L3": ..., "L2": ...}``).
 
         White lines below the L3/L2 split energy (the minimum between the two groups) are L3 holes, above
-        it L2 holes; an edge step is shared 2:1 (L3:L2, statistical).  Zero outside the spectrum's range.
+        it L2 holes, handed over smoothly across ``step_fwhm``; an edge step is shared 2:1 (L3:L2,
+        statistical).  Zero outside the spectrum's range.
         """
         p = self._parts()
         E = np.asarray(energies, dtype=float)
@@ -282,7 +283,7 @@ class ResonantEdge:
             if len(self.shells) == 1:
                 out = {self.shells[0]: n}
             else:
-                l2 = np.where(E > p["split"], np.clip(n - 2.0 / 3.0, 0.0, None), 0.0)
+                l2 = self._step(E, p["split"]) * np.clip(n - 2.0 / 3.0, 0.0, None)
                 out = {"L3": n - l2, "L2": l2}
         else:
             white = self.white_line_peak_over_jump * np.clip(xi - p["pre"], 0.0, None) / p["peak"]
@@ -291,9 +292,9 @@ class ResonantEdge:
                 centre = p["e3"] if self.shells[0] != "K" else max(edge_e, p["e3"])
                 out = {self.shells[0]: white + self._step(E, centre)}
             else:
-                upper = E > p["split"]
-                out = {"L3": np.where(upper, 0.0, white) + (2.0 / 3.0) * self._step(E, p["e3"]),
-                       "L2": np.where(upper, white, 0.0) + (1.0 / 3.0) * self._step(E, p["e2"])}
+                upper = self._step(E, p["split"])  # smooth hand-over: the two groups' tails overlap
+                out = {"L3": (1.0 - upper) * white + (2.0 / 3.0) * self._step(E, p["e3"]),
+                       "L2": upper * white + (1.0 / 3.0) * self._step(E, p["e2"])}
         return {k: np.where(inside, v, 0.0) for k, v in out.items()}
 
     def normalised(self, energies) -> np.ndarray:
@@ -336,10 +337,10 @@ def edge_background_cm2_g(element: str, edge: str, energies) -> tuple[np.ndarray
     """Tabulated pre-edge photoabsorption extrapolated across an edge, and the edge jump (both cm²/g).
 
     Returns ``(mu_pre, jump)`` on ``energies`` (eV): power laws fitted to Elam et al. (2002) over up to 60 eV
-    below the lowest and 10–60 eV above the highest sub-edge of ``edge`` (stopping 2 eV short of the
+    below the lowest and 20–80 eV above the highest sub-edge of ``edge`` (stopping 2 eV short of the
     element's neighbouring edges).
     """
-    a0, b0, a1, b1 = _edge_fit(element, edge)
+    a0, b0, a1, b1, _ = _edge_fit(element, edge)
     E = np.asarray(energies, dtype=float)
     pre = np.exp(a0 + b0 * np.log(E))
     post = np.exp(a1 + b1 * np.log(E))
