@@ -285,11 +285,15 @@ class ClusterModel:
         from . import validate
         t = validate.nonnegative(temperature_k, "temperature_k", "K")
         gi = self.eigensystem(False)
-        gm = self.eigensystem(True)
         e_i = gi.energies - gi.energies[0]
         keep = np.ones(e_i.size, bool) if max_initial_energy is None else e_i <= max_initial_energy
         e_i, v_i = e_i[keep], gi.vectors[:, keep]
         weights = boltzmann_weights(e_i, t)
+        meta = {"model": self.name, "n_d": self.n_d}
+        if not self._configurations(True):          # d10: no empty d orbital, no L2,3 absorption
+            return EdgeTransitions(e_i, weights, np.zeros(0), np.zeros(0), np.zeros((3, 0, e_i.size), complex),
+                                   edge_offset=self.edge_offset, temperature_k=t, meta=meta)
+        gm = self.eigensystem(True)
         t_ops = self.dipole_operators()
         vm_h = gm.vectors.conj().T
         dip = np.stack([vm_h @ (ta @ v_i) for ta in t_ops])
@@ -299,7 +303,7 @@ class ClusterModel:
         fwhm = c32 * self.l3_fwhm + (1.0 - c32) * self.l2_fwhm
         e_m = gm.energies - gi.energies[0]
         return EdgeTransitions(e_i, weights, e_m, fwhm, dip, edge_offset=self.edge_offset,
-                               temperature_k=t, meta={"model": self.name, "n_d": self.n_d})
+                               temperature_k=t, meta=meta)
 
     def with_parameters(self, **changes) -> "ClusterModel":
         """A copy with some fields replaced (e.g. ``crystal_field=CrystalField('Oh', tendq=1.2)``)."""
