@@ -1,0 +1,57 @@
+"""numba kernels of the Kramers–Heisenberg engine (arrays and scalars in, arrays out; no validation here).
+
+Index names (shared with :mod:`rixsim.rixs`): ``m`` intermediate state, ``f`` final state, ``g`` initial
+(ground or thermally populated) state, ``w`` incident energy within a block, ``u`` / ``v`` the outgoing /
+incident polarisation vectors of a :class:`rixsim.geometry.PolarizationChannels`, ``q`` a channel.
+
+The amplitude of the block is one complex GEMM done by the caller between the two kernels::
+
+    M[m, (w, v, g)]  = Din[v, m, g] / (ω_w − offset − E_m + E_g + i Γ_m/2)      resonance_block
+    G[(u, f), (w, v, g)] = Dout[(u, f), m] @ M                                 (zgemm, numpy)
+    W[w, f, g] = Σ_q weight_q |Σ_uv C[q, u, v] G[u, f, w, v, g]|²              channel_intensity
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(parallel=True, cache=True, fastmath=False)
+def resonance_block(din, e_m, hwhm_m, e_g, omegas, offset, out):
+    """Fill ``out[m, w, v, g] = din[v, m, g] / (omegas[w] − offset − e_m[m] + e_g[g] + i·hwhm_m[m])``.
+
+    ``din`` (n_v, n_m, n_g) complex128; ``out`` (n_m, n_w, n_v, n_g) complex128, C-contiguous.
+    """
+    n_v, n_m, n_g = din.shape
+    n_w = omegas.shape[0]
+    for m in prange(n_m):
+        for w in range(n_w):
+            base = omegas[w] - offset - e_m[m]
+            for g in range(n_g):
+                inv = 1.0 / complex(base + e_g[g], hwhm_m[m])
+                for v in range(n_v):
+                    out[m, w, v, g] = din[v, m, g] * inv
+
+
+@njit(parallel=True, cache=True, fastmath=False)
+def channel_intensity(amp, coeff, weights, out):
+    """``out[w, f, g] = Σ_q weights[q] |Σ_uv coeff[q, u, v] amp[u, f, w, v, g]|²``.
+
+    ``amp`` (n_u, n_f, n_w, n_v, n_g) complex128; ``coeff`` (n_q, n_u, n_v) complex128; ``weights`` (n_q,)
+    float64; ``out`` (n_w, n_f, n_g) float64.
+    """
+    n_u, n_f, n_w, n_v, n_g = amp.shape
+    n_q = coeff.shape[0]
+    for f in prange(n_f):
+        for w in range(n_w):
+            for g in range(n_g):
+                total = 0.0
+                for q in range(n_q):
+                    acc = 0.0 + 0.0j
+                    for u in range(n_u):
+                        for v in range(n_v):
+                            c = coeff[q, u, v]
+                            if c != 0.0:
+                                acc += c * amp[u, f, w, v, g]
+                    total += weights[q] * (acc.real * acc.real + acc.imag * acc.imag)
+                out[w, f, g] = total
