@@ -163,7 +163,7 @@ def test_known_ground_states():
     assert deg == 6 and s2 == pytest.approx(8.75, abs=0.01)
     # Co3+ Oh low spin at large 10Dq: 1A1g — nondegenerate, S = 0
     deg, s2 = ground(atomic_model("Co3+", tendq=3.0))
-    assert deg == 1 and s2 == pytest.approx(0.0, abs=1e-3)
+    assert deg == 1 and s2 == pytest.approx(0.0, abs=0.05)     # S = 0, mixed slightly by spin–orbit
     # Co3+ high spin below the crossover: 5T2g split by spin–orbit, lowest J̃ = 1 triplet, S ≈ 2
     deg, s2 = ground(atomic_model("Co3+", tendq=1.2))
     assert deg == 3 and s2 == pytest.approx(6.0, abs=0.05)
