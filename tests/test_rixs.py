@@ -455,3 +455,15 @@ def test_measured_peak_allocation_stays_within_the_estimate():
     tracemalloc.stop()
     assert isinstance(rmap, RixsMap) and rmap.meta["block"] == plan.block
     assert peak <= budget_gb * 1e9
+
+
+def test_chunking_over_final_states_and_energies_does_not_change_the_map():
+    tr, _ = random_model(seed=19, n_i=40, n_m=150, kt=0.2)
+    exc, loss = np.linspace(846, 856, 12), np.linspace(-5, 15, 50)
+    budget = 0.0004
+    plan = plan_memory(exc.size, loss.size, 150, 40, tr.populated.size, 3, 3, budget)
+    assert plan.final_chunk < 40 and plan.block < exc.size and plan.bytes_total <= budget * 1e9
+    kw = dict(loss=loss, powder=True, geometry=ScatteringGeometry(incident="sigma"), margin_fwhm=None)
+    small = rixs_map(tr, exc, memory_gb=budget, **kw).intensity
+    whole = rixs_map(tr, exc, **kw).intensity
+    assert np.allclose(small, whole, rtol=1e-12, atol=1e-14 * whole.max())
