@@ -93,6 +93,8 @@ def _path(path, what: str = "path") -> Path:
 
 def _existing_file(path) -> Path:
     p = _path(path)
+    if p.is_dir():
+        raise InputError(f"'{p}' is a directory, not a data file")
     if not p.is_file():
         raise InputError(f"file not found: '{p}'")
     if p.stat().st_size == 0:
@@ -412,6 +414,11 @@ def _read_text_table(path, comments: str, delimiter: str | None):
         if len(tokens) != ncol:
             raise InputError(f"file '{p}', line {lineno}: {len(tokens)} columns where line {content[0][0]} "
                              f"has {ncol}")
+        try:
+            data[r] = np.array(tokens, dtype=float)  # fast path; the loop below finds what went wrong
+            continue
+        except ValueError:
+            pass
         for c, tok in enumerate(tokens):
             if tok == "":
                 data[r, c] = np.nan  # an empty field is a missing value, masked later

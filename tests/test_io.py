@@ -351,3 +351,16 @@ def test_written_file_has_ordinary_permissions(tmp_path):
     path = rio.write_spectrum_csv(tmp_path / "s.csv", _spectrum())
     mask = rio._umask()
     assert os.stat(path).st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_wrong_kind_of_file_is_an_input_error(tmp_path):
+    (tmp_path / "bin.dat").write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(InputError, match="not a UTF-8 text file"):
+        rio.read_spectrum(tmp_path / "bin.dat")
+    (tmp_path / "fake.h5").write_text("630,1\n631,2\n")
+    with pytest.raises(InputError, match="not a readable HDF5 file"):
+        rio.read_map_hdf5(tmp_path / "fake.h5")
+    with pytest.raises(InputError, match="not a readable .npz"):
+        rio.read_map_npz(tmp_path / "fake.h5")
+    with pytest.raises(InputError, match="directory"):
+        rio.read_spectrum(tmp_path)
