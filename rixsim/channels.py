@@ -277,7 +277,7 @@ def _default_emission_axis(sample: Sample, excitation: np.ndarray, min_line_ener
              if ln.energy < excitation[-1]]
     lo = (min(lines) if lines else excitation[0]) - 4.0 * line_fwhm - 2.0
     hi = excitation[-1] + 4.0 * line_fwhm + 2.0
-    step = min(0.25, line_fwhm / 4.0)
+    step = min(0.1, line_fwhm / 10.0)
     return np.arange(max(lo, 1.0), hi + step, step)
 
 
@@ -293,7 +293,7 @@ def detected_map(sample: Sample, geometry: Geometry, excitation, emission=None, 
         Incident photon energies (eV, absolute, increasing).
     emission : array_like, optional
         Emission axis (eV, absolute, increasing); default spans every line the sample emits between
-        ``min_line_energy_ev`` and the highest excitation energy, in steps of min(0.25, line_fwhm/4) eV.
+        ``min_line_energy_ev`` and the highest excitation energy, in steps of min(0.1, line_fwhm/10) eV.
     resonant_element : str, optional
         The scanned TM.  Needed only with ``resonant_maps``.
     resonant_maps : RixsMap, or a sequence with one RixsMap or None per layer, optional
@@ -561,7 +561,7 @@ def normalise_edge(spectrum: Spectrum, pre_ev: float = 3.0, post_ev: float = 3.0
 
 def match_to_reference(spectrum: Spectrum, reference: Spectrum, pre_ev: float = 3.0,
                        post_ev: float = 3.0) -> np.ndarray:
-    """A channel put on the scale of an edge-normalised reference, as a spectroscopist would.
+    r"""A channel put on the scale of an edge-normalised reference, as a spectroscopist would.
 
     The reference is edge-jump normalised (:func:`normalise_edge`); the channel ``y`` (interpolated onto
     the reference's axis) is fitted by least squares as :math:`y \approx A\,r + B + C\,E` (scale plus a
