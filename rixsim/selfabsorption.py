@@ -17,7 +17,7 @@ so the solution is iterated to self-consistency.
 * **Thick sample** (d = ∞): closed form :math:`\\mu_a = B\\,y/(1-y)` with :math:`y = I/C`.
 * **Finite thickness**: f is monotonic in :math:`\\mu_a`, solved per energy by bracketing root search.
 * The scale C comes from the post-edge, where :math:`\\mu_a` equals the tabulated edge jump; a constant
-  pre-edge level (other emission leaking into the window) is subtracted first.
+  pre-edge level (other emission leaking into the window) is subtracted first unless told otherwise.
 
 Conditioning
 ------------
@@ -179,7 +179,8 @@ def _invert(y, background, thickness_nm, sin_in):
 
 def correct_self_absorption(measured: Spectrum, layer: Layer, geometry: Geometry, element: str,
                             emission_energy: float, *, edge: str = "L2,3", pre_ev: float = 3.0,
-                            post_ev: float = 3.0, max_condition: float = 10.0, tol: float = 1e-10,
+                            post_ev: float = 3.0, subtract_pre_edge: bool = True,
+                            max_condition: float = 10.0, tol: float = 1e-10,
                             max_iter: int = 200) -> SelfAbsorptionResult:
     """Recover μ_a(E) of ``element`` from a fluorescence yield measured on ``layer`` in ``geometry``.
 
@@ -197,6 +198,10 @@ def correct_self_absorption(measured: Spectrum, layer: Layer, geometry: Geometry
         The resonant element and edge (``"L2,3"``, ``"K"``, ...).
     emission_energy : float
         Effective energy of the detected emission (eV), e.g. Mn Lα 637 eV.
+    subtract_pre_edge : bool
+        Subtract the mean of the first ``pre_ev`` as a constant background (emission of other elements
+        leaking into the window, detector offset).  Set False for a yield with no such background whose
+        pre-edge holds the tail of the edge itself.
     max_condition : float
         Warn (:class:`IllConditionedWarning`) when κ exceeds this anywhere.
     tol, max_iter
@@ -224,7 +229,7 @@ def correct_self_absorption(measured: Spectrum, layer: Layer, geometry: Geometry
     pre_sel, post_sel = E <= E[0] + pre_ev, E >= E[-1] - post_ev
     if pre_sel.sum() < 1 or post_sel.sum() < 1:
         raise InputError("measured spectrum needs points in its first pre_ev and last post_ev eV")
-    signal = I - I[pre_sel].mean()
+    signal = I - I[pre_sel].mean() if subtract_pre_edge else I.copy()
     mu_b = background_mu_per_nm(layer, element, edge, E)
     mu_b_f = float(background_mu_per_nm(layer, element, edge, [ef])[0])
     jump = edge_jump_mu_per_nm(layer, element, edge, E)
