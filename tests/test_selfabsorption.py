@@ -30,9 +30,9 @@ def o_k_tfy(formula, density, thickness_nm, geo):
 
 
 @pytest.mark.parametrize("formula, density, d, geo, tol", [
-    ("LiNi1/3Mn1/3Co1/3O2", 4.7, math.inf, Geometry(45, 45), 5e-3),   # thick: closed form
-    ("LiNi1/3Mn1/3Co1/3O2", 4.7, 50.0, Geometry(45, 45), 2e-3),       # finite: iterative
-    ("Li2O", 2.01, math.inf, Geometry(60, 15), 5e-3),                 # grazing exit: well-conditioned
+    ("LiNi1/3Mn1/3Co1/3O2", 4.7, math.inf, Geometry(45, 45), 3e-4),   # thick: closed form
+    ("LiNi1/3Mn1/3Co1/3O2", 4.7, 50.0, Geometry(45, 45), 1e-5),       # finite: iterative
+    ("Li2O", 2.01, math.inf, Geometry(60, 15), 3e-4),                 # grazing exit: well-conditioned
 ])
 def test_round_trip_where_well_conditioned(formula, density, d, geo, tol):
     layer, tfy = o_k_tfy(formula, density, d, geo)
