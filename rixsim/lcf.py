@@ -55,7 +55,7 @@ logger = logging.getLogger(__name__)
 _SHIFT_MODES = ("common", "per_reference", "none")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: element-wise == would be ambiguous
 class LCFResult:
     """Result of :func:`fit_linear_combination`.
 
@@ -516,6 +516,15 @@ def _fit(data, references, *, valences, energy_range, sum_to_one, fit_scale, shi
     if stuck:
         raise _AtBound(f"linear-combination fit converged with the fraction(s) of {stuck} at the bound 0, where "
                        f"no uncertainty can be estimated; drop those references or pass at_bound='fix'", stuck)
+    at_limit = [nm for nm in var_names if nm.startswith("shift") and abs(p[nm].value) > 0.999 * max_shift]
+    if at_limit:
+        raise ConvergenceError(f"linear-combination fit ended with {at_limit} at the bound ±{max_shift} eV, where "
+                               f"no uncertainty can be estimated; check the energy calibration of data and "
+                               f"references, or raise max_shift")
+    if scale_covar and not out.redchi > 0:
+        raise ConvergenceError("linear-combination fit is exact (chi-square = 0) and its covariance is scaled by "
+                               "the reduced chi-square, so no uncertainty can be estimated; pass sigma= (the "
+                               "data's noise) with scale_covar=False")
     if not out.errorbars or out.covar is None:
         if stuck:
             raise _AtBound(f"linear-combination fit converged but lmfit could not estimate uncertainties "

@@ -56,7 +56,7 @@ def test_stick_breaking_sums_to_one_and_jacobian_matches_finite_differences():
 def test_noise_free_mixture_is_exact():
     refs = _references()
     y = _mixture(refs, [0.2, 0.45, 0.35], E_REF) * 7.0
-    r = fit_linear_combination(Spectrum(E_REF, y), refs, shift="none", sigma=None, valences=VALENCES)
+    r = fit_linear_combination(Spectrum(E_REF, y), refs, shift="none", sigma=1e-6, valences=VALENCES)
     np.testing.assert_allclose(r.fraction_array(), [0.2, 0.45, 0.35], atol=1e-7)
     assert abs(r.scale - 7.0) < 1e-6
     assert abs(r.average_valence - (0.4 + 1.35 + 1.4)) < 1e-6
@@ -144,7 +144,7 @@ def test_per_reference_shifts_and_background():
     shifts = [0.2, -0.3, 0.5]
     u = (e - 0.5 * (e[0] + e[-1])) / (0.5 * (e[-1] - e[0]))
     y = _mixture(refs, [0.4, 0.35, 0.25], e, shifts=shifts) * 3.0 + 0.2 + 0.05 * u
-    r = fit_linear_combination(Spectrum(e, y), refs, shift="per_reference", background_order=1, sigma=None)
+    r = fit_linear_combination(Spectrum(e, y), refs, shift="per_reference", background_order=1, sigma=1e-6)
     np.testing.assert_allclose(r.shifts, shifts, atol=1e-5)
     np.testing.assert_allclose(r.fraction_array(), [0.4, 0.35, 0.25], atol=1e-5)
     np.testing.assert_allclose(r.background_coefficients, [0.2, 0.05], atol=1e-5)
@@ -185,7 +185,7 @@ def test_energy_range_restricts_the_fit():
     refs = _references()
     y = _mixture(refs, [0.3, 0.3, 0.4], E_REF)
     y[E_REF > 650] += 5.0  # garbage outside the window must not matter
-    r = fit_linear_combination(Spectrum(E_REF, y), refs, energy_range=(635, 648), sigma=None, shift="none")
+    r = fit_linear_combination(Spectrum(E_REF, y), refs, energy_range=(635, 648), sigma=1e-6, shift="none")
     np.testing.assert_allclose(r.fraction_array(), [0.3, 0.3, 0.4], atol=1e-6)
     assert r.data.energy[0] >= 635 and r.data.energy[-1] <= 648
 
@@ -205,6 +205,19 @@ def test_non_convergence_raises():
     y = np.random.default_rng(1).poisson(_mixture(refs, [0.3, 0.3, 0.4], E_REF, 0.4) * 1e4).astype(float)
     with pytest.raises(ConvergenceError, match="did not converge"):
         fit_linear_combination(Spectrum(E_REF, y), refs, max_nfev=3)
+
+
+def test_shift_beyond_max_shift_raises():
+    # One reference: nothing but the shift can move the peak, so the fit must end at the +1 eV bound.
+    refs = {"Mn3+": _references()["Mn3+"]}
+    e = np.arange(634.0, 656.0, 0.1)
+    y = _mixture(refs, [1.0], e, shift=1.5) + np.random.default_rng(2).normal(0, 1e-3, e.size)
+    with pytest.raises(ConvergenceError, match="bound"):
+        fit_linear_combination(Spectrum(e, y), refs, sigma=None, max_shift=1.0)
+    r = fit_linear_combination(Spectrum(e, y), refs, sigma=None, max_shift=2.0)
+    assert abs(r.shift - 1.5) < 5 * r.shift_sigma and r.fractions["Mn3+"] == 1.0
+    with pytest.raises(ConvergenceError, match="exact"):  # nothing to scale σ by
+        fit_linear_combination(Spectrum(e, _mixture(refs, [1.0], e, shift=1.5)), refs, sigma=None)
 
 
 def test_bad_inputs():
@@ -255,6 +268,7 @@ def simulated_references():
             for ion, tq in (("Mn2+", 0.9), ("Mn3+", 1.5), ("Mn4+", 2.2))}
 
 
+@pytest.mark.slow  # the fits take ~1 s; building the three references costs the engine's JIT, 2-30 s
 def test_recovers_mixtures_of_simulated_mn_references(simulated_references):
     """The seed review's Fig. 4a analysis on rixsim's own multiplet references: 50 Poisson realisations of a
     Mn2+/3+/4+ mixture (3e4 counts at the peak, references shifted by 0.3 eV)."""
