@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError
-from .results import Spectrum
+from .results import RixsMap, Spectrum
 
-__all__ = ["divide_by_i0", "subtract_pre_edge", "edge_step_normalize", "normalize_area", "normalize_max"]
+__all__ = ["divide_by_i0", "divide_map_by_i0", "subtract_pre_edge", "edge_step_normalize", "normalize_area", "normalize_max"]
 
 
 def _check_spectrum(s, name: str = "spectrum") -> Spectrum:
@@ -99,29 +99,57 @@ def divide_by_i0(spectrum: Spectrum, i0, *, min_relative: float = 1e-6) -> Spect
         are named).
     """
     s = _check_spectrum(spectrum)
+    flux = _i0_values(i0, s.energy, "spectrum")
+    top = _check_i0(flux, s.energy, min_relative)
+    return _with_step(s, s.intensity / flux, {"step": "divide_by_i0", "i0_max": float(top)},
+                      units=f"{s.units} / I0")
+
+
+def _i0_values(i0, axis: np.ndarray, what: str) -> np.ndarray:
     if isinstance(i0, Spectrum):
-        if i0.energy.shape != s.energy.shape or np.max(np.abs(i0.energy - s.energy)) > 1e-6:
-            raise InputError("I0 spectrum is on a different energy axis than the signal; interpolate one onto "
-                             "the other first (np.interp) or read both from the same scan")
-        flux = i0.intensity
-    else:
-        flux = np.asarray(i0, dtype=float)
-        if flux.shape != s.energy.shape:
-            raise InputError(f"I0 has shape {flux.shape}; the spectrum has {s.energy.shape} points")
+        if i0.energy.shape != axis.shape or np.max(np.abs(i0.energy - axis)) > 1e-6:
+            raise InputError(f"I0 spectrum is on a different energy axis than the {what}; interpolate one onto "
+                             f"the other first (np.interp) or read both from the same scan")
+        return i0.intensity
+    flux = np.asarray(i0, dtype=float)
+    if flux.shape != axis.shape:
+        raise InputError(f"I0 has shape {flux.shape}; the {what} has {axis.shape} points")
+    return flux
+
+
+def _check_i0(flux: np.ndarray, axis: np.ndarray, min_relative: float) -> float:
     if not np.all(np.isfinite(flux)):
         i = int(np.flatnonzero(~np.isfinite(flux))[0])
-        raise InputError(f"I0 is not finite at index {i} ({s.energy[i]} eV)")
+        raise InputError(f"I0 is not finite at index {i} ({axis[i]:.6g} eV)")
     if not np.isfinite(min_relative) or not 0 <= min_relative < 1:
         raise InputError(f"min_relative must be in [0, 1); got {min_relative!r}")
-    top = flux.max()
+    top = float(flux.max())
     bad = flux <= min_relative * top if top > 0 else np.ones(flux.shape, dtype=bool)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"I0 is zero, negative or below {min_relative:g} × max(I0) at index {i} "
-                         f"({s.energy[i]:.6g} eV, I0={flux[i]:g}); {int(bad.sum())} such point(s) — cut them out "
+                         f"({axis[i]:.6g} eV, I0={flux[i]:g}); {int(bad.sum())} such point(s) — cut them out "
                          f"before normalising")
-    return _with_step(s, s.intensity / flux, {"step": "divide_by_i0", "i0_max": float(top)},
-                      units=f"{s.units} / I0")
+    return top
+
+
+def divide_map_by_i0(rixs_map: RixsMap, i0, *, min_relative: float = 1e-6) -> RixsMap:
+    """Divide each row of an mRIXS map by the incident flux at its excitation energy.
+
+    ``i0`` is an array over ``rixs_map.excitation`` or a Spectrum on that axis; zero, negative or non-finite
+    I0 is refused as in :func:`divide_by_i0`.  The elastic part, when present, is divided alike.
+    """
+    if not isinstance(rixs_map, RixsMap):
+        raise InputError(f"rixs_map must be a RixsMap; got {type(rixs_map).__name__}")
+    x = rixs_map.excitation
+    flux = _i0_values(i0, x, "map's excitation axis")
+    top = _check_i0(flux, x, min_relative)
+    meta = dict(rixs_map.meta)
+    meta["processing"] = list(meta.get("processing", [])) + [{"step": "divide_map_by_i0", "i0_max": top}]
+    return RixsMap(excitation=x, emission=rixs_map.emission, intensity=rixs_map.intensity / flux[:, None],
+                   loss=rixs_map.loss,
+                   elastic=None if rixs_map.elastic is None else rixs_map.elastic / flux[:, None],
+                   label=rixs_map.label, units=f"{rixs_map.units} / I0", relative=rixs_map.relative, meta=meta)
 
 
 def subtract_pre_edge(spectrum: Spectrum, pre_range: tuple[float, float], *, order: int = 1) -> Spectrum:

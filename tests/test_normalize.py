@@ -137,3 +137,21 @@ def test_processing_chain_recorded_in_order():
     out = normalize_max(divide_by_i0(s, np.full(E.size, 2.0)))
     assert [p["step"] for p in out.meta["processing"]] == ["divide_by_i0", "normalize_max"]
     assert "processing" not in s.meta
+
+
+def test_divide_map_by_i0_rows():
+    from rixsim.normalize import divide_map_by_i0
+    from rixsim.results import RixsMap
+
+    x = np.array([640.0, 641.0, 642.0])
+    z = np.arange(1.0, 13.0).reshape(3, 4)
+    m = RixsMap(excitation=x, emission=[600.0, 610.0, 620.0, 630.0], intensity=z, elastic=z / 2, meta={"k": 1})
+    i0 = np.array([2.0, 4.0, 8.0])
+    out = divide_map_by_i0(m, i0)
+    np.testing.assert_array_equal(out.intensity, z / i0[:, None])  # each row by its own excitation's flux
+    np.testing.assert_array_equal(out.elastic, z / 2 / i0[:, None])
+    assert out.meta["k"] == 1 and out.meta["processing"][-1]["step"] == "divide_map_by_i0"
+    with pytest.raises(InputError, match="index 1 \\(641 eV"):
+        divide_map_by_i0(m, np.array([2.0, 0.0, 8.0]))
+    with pytest.raises(InputError, match="shape"):
+        divide_map_by_i0(m, np.ones(4))
