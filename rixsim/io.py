@@ -74,6 +74,7 @@ logger = logging.getLogger(__name__)
 _ROWS_ALLOWED = ("excitation", "emission", "loss")
 _JSON_KEYS_ATTR = "rixsim_json_keys"
 _SPECTRUM_MAGIC = "# rixsim spectrum v1"
+_MAX_ATTR_BYTES = 32_000  # HDF5's compact attribute storage holds at most 64 kB per object header
 
 
 class MaskedDataWarning(UserWarning):
@@ -237,11 +238,17 @@ def _write_dict_attrs(h5obj, mapping: Mapping[str, Any], where: str) -> None:
             raise InputError(f"{where} key {key!r} is not a string")
         if key == _JSON_KEYS_ATTR or key.startswith("NX_") or key in ("NX_class",):
             raise InputError(f"{where} key {key!r} is reserved")
-        if _is_native_attr(value):
-            h5obj.attrs[key] = value
-        else:
-            h5obj.attrs[key] = _dumps(value, f"{where}[{key!r}]")
+        native = _is_native_attr(value)
+        stored = value if native else _dumps(value, f"{where}[{key!r}]")
+        if not native:
             json_keys.append(key)
+        size = stored.nbytes if isinstance(stored, np.ndarray) else len(str(stored).encode("utf-8"))
+        if size > _MAX_ATTR_BYTES:
+            # HDF5 attributes are limited to 64 kB in the default (compact) storage: big values go into
+            # datasets of the same name in this group.
+            h5obj.create_dataset(key, data=stored)
+        else:
+            h5obj.attrs[key] = stored
     h5obj.attrs[_JSON_KEYS_ATTR] = json.dumps(json_keys)
 
 
@@ -259,10 +266,10 @@ def _py_scalar(v):
 
 def _read_dict_attrs(h5obj) -> dict:
     json_keys = set(json.loads(_py_scalar(h5obj.attrs.get(_JSON_KEYS_ATTR, "[]"))))
+    items = [(k, v) for k, v in h5obj.attrs.items() if k not in (_JSON_KEYS_ATTR, "NX_class")]
+    items += [(k, d[()]) for k, d in h5obj.items() if hasattr(d, "shape")]  # values too big for attributes
     out = {}
-    for key, value in h5obj.attrs.items():
-        if key in (_JSON_KEYS_ATTR, "NX_class"):
-            continue
+    for key, value in items:
         value = _py_scalar(value)
         out[key] = _loads(value) if key in json_keys else value
     return out

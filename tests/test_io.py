@@ -81,6 +81,17 @@ def test_hdf5_round_trip_is_exact(tmp_path, loss):
         assert f["entry/parameters"].attrs["tendq"] == 1.2
 
 
+def test_large_meta_values_round_trip(tmp_path):
+    # Larger than HDF5's 64 kB attribute limit: must still be stored and read back unchanged.
+    big = np.random.default_rng(0).normal(size=20000)
+    m = RixsMap(excitation=[1.0, 2.0], emission=[3.0, 4.0], intensity=np.ones((2, 2)),
+                meta={"grid": big, "states": {"energies": big.tolist()[:5000]}, "note": "x" * 70000})
+    path = rio.write_map_hdf5(tmp_path / "big.h5", m, {"basis": list(range(20000))})
+    r = rio.read_map_hdf5(path)
+    _meta_equal(dict(m.meta), dict(r.meta))
+    assert rio.read_parameters_hdf5(path) == {"basis": list(range(20000))}
+
+
 def test_unstorable_meta_is_refused_before_writing(tmp_path):
     m = RixsMap(excitation=[1.0, 2.0], emission=[3.0, 4.0], intensity=np.ones((2, 2)), meta={"f": object()})
     with pytest.raises(InputError, match="meta"):
