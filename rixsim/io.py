@@ -378,9 +378,11 @@ def _split(line: str, delimiter: str | None) -> list[str]:
 def _read_text_table(path, comments: str, delimiter: str | None):
     """Read a numeric table.
 
-    Returns ``(data, names, header_comments, delimiter)``: ``data`` is a 2-D float array (rows × columns),
-    ``names`` the column names when the first non-comment line is a header (else None), and
-    ``header_comments`` the comment lines (without the comment character) in order.
+    Returns ``(data, names, header_comments, comment_names)``: ``data`` is a 2-D float array (rows ×
+    columns), ``names`` the column names when the first non-comment line is a header (else None),
+    ``header_comments`` the comment lines (without the comment character) in order, and ``comment_names``
+    the tokens of the last comment line before the data when they could be column names (one per column,
+    not all numbers — the usual beamline header ``# energy I0 TEY``), else None.
     """
     p = _existing_file(path)
     try:
@@ -388,6 +390,7 @@ def _read_text_table(path, comments: str, delimiter: str | None):
     except UnicodeDecodeError as exc:
         raise InputError(f"file '{p}' is not a UTF-8 text file ({exc.reason} at byte {exc.start})") from exc
     header_comments = []
+    last_comment_before_data = None
     content = []  # (line number, stripped content)
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw
@@ -396,6 +399,8 @@ def _read_text_table(path, comments: str, delimiter: str | None):
             if pos >= 0:
                 if not line[:pos].strip():
                     header_comments.append(line[pos + len(comments):].strip("\r\n"))
+                    if not content:
+                        last_comment_before_data = header_comments[-1].strip()
                 line = line[:pos]
         line = line.strip()
         if line:
@@ -415,6 +420,11 @@ def _read_text_table(path, comments: str, delimiter: str | None):
     if names is not None and len(names) != ncol:
         raise InputError(f"file '{p}': header has {len(names)} column names but line {content[0][0]} has "
                          f"{ncol} columns")
+    comment_names = None
+    if last_comment_before_data:
+        tokens = _split(last_comment_before_data, delimiter)
+        if len(tokens) == ncol and not all(_is_number(t) for t in tokens) and all(tokens):
+            comment_names = tokens
     data = np.empty((len(content), ncol))
     for r, (lineno, line) in enumerate(content):
         tokens = _split(line, delimiter)
@@ -434,7 +444,7 @@ def _read_text_table(path, comments: str, delimiter: str | None):
                 data[r, c] = float(tok)
             except ValueError:
                 raise InputError(f"file '{p}', line {lineno}, column {c}: {tok!r} is not a number") from None
-    return data, names, header_comments, delimiter
+    return data, names, header_comments, comment_names
 
 
 def _column_index(sel, names, ncol: int, what: str, source: str) -> int:
@@ -489,7 +499,8 @@ def read_spectrum(path, *, energy_column: int | str = 0, intensity_column: int |
         optional first non-comment line of column names is recognised.  Files written by
         :func:`write_spectrum_csv` read back with their label, units and ``meta``.
     energy_column, intensity_column : int or str
-        Column index (0-based, negative counts from the end) or column name from the header line.
+        Column index (0-based, negative counts from the end) or column name from the header line (or, when
+        there is none, from the last comment line before the data, e.g. ``# energy  I0  TEY  TFY``).
     delimiter : str, optional
         Column separator; by default sniffed (``,``, ``;``, tab, else whitespace).
     comments : str
@@ -512,7 +523,9 @@ def read_spectrum(path, *, energy_column: int | str = 0, intensity_column: int |
         intensities (unless allowed), fewer than two finite points.
     """
     p = _path(path)
-    data, names, header, _ = _read_text_table(p, comments, delimiter)
+    data, names, header, comment_names = _read_text_table(p, comments, delimiter)
+    if names is None and (isinstance(energy_column, str) or isinstance(intensity_column, str)):
+        names = comment_names
     ncol = data.shape[1]
     ie = _column_index(energy_column, names, ncol, "energy_column", str(p))
     iy = _column_index(intensity_column, names, ncol, "intensity_column", str(p))
@@ -671,10 +684,11 @@ def _second_axis(emission, loss, source: str):
     return (emission, "emission") if emission is not None else (loss, "loss")
 
 
-def read_map_text(path, *, excitation, emission=None, loss=None, rows: str = "excitation",
-                  delimiter: str | None = None, comments: str = "#", allow_negative: bool = False,
-                  label: str | None = None, units: str = "arb. units") -> RixsMap:
-    """Read an mRIXS map stored as a text matrix, with its axes given separately.
+def read_map_text(path, *, excitation=None, emission=None, loss=None, rows: str = "excitation",
+                  axes_in_file: bool = False, second_axis: str = "emission", delimiter: str | None = None,
+                  comments: str = "#", allow_negative: bool = False, label: str | None = None,
+                  units: str = "arb. units") -> RixsMap:
+    """Read an mRIXS map stored as a text matrix, with its axes given separately or in the file.
 
     Parameters
     ----------
@@ -687,6 +701,10 @@ def read_map_text(path, *, excitation, emission=None, loss=None, rows: str = "ex
     rows : {"excitation", "emission", "loss"}
         Which axis runs along the matrix rows.  ``"excitation"``: the matrix is ``(n_exc, n_second)``; the
         other values mean the matrix is ``(n_second, n_exc)`` and it is transposed.
+    axes_in_file : bool
+        The axes are in the file instead: the first row holds the column axis and the first column the row
+        axis (the corner value is ignored).  Then ``excitation``, ``emission`` and ``loss`` must not be
+        given, and ``second_axis`` says whether the non-excitation axis is ``"emission"`` or ``"loss"``.
     allow_negative : bool
         Accept negative intensities.
 
@@ -697,15 +715,32 @@ def read_map_text(path, *, excitation, emission=None, loss=None, rows: str = "ex
     """
     p = _path(path)
     _check_rows(rows)
-    second, second_name = _second_axis(emission, loss, f"'{p}'")
+    if axes_in_file:
+        if excitation is not None or emission is not None or loss is not None:
+            raise InputError("axes_in_file=True reads the axes from the file; do not pass excitation=, "
+                             "emission= or loss=")
+        if second_axis not in ("emission", "loss"):
+            raise InputError(f"second_axis must be 'emission' or 'loss'; got {second_axis!r}")
+        second_name = second_axis
+    else:
+        if excitation is None:
+            raise InputError(f"'{p}': give the excitation axis (excitation=) or pass axes_in_file=True")
+        second, second_name = _second_axis(emission, loss, f"'{p}'")
     if rows != "excitation" and rows != second_name:
-        raise InputError(f"rows={rows!r} but the second axis given is {second_name}")
+        raise InputError(f"rows={rows!r} but the second axis is {second_name}")
     data, names, _, _ = _read_text_table(p, comments, delimiter)
     if names is not None:
         raise InputError(f"'{p}': first line {names[:4]}... is not numeric; a map matrix has no header line "
                          f"(comment it out with {comments!r})")
-    x = _axis_values(excitation, "excitation", comments)
-    s = _axis_values(second, second_name, comments)
+    if axes_in_file:
+        if data.shape[0] < 3 or data.shape[1] < 3:
+            raise InputError(f"'{p}' has shape {data.shape}; with the axes in the first row and column a map "
+                             f"needs at least 3 × 3 values")
+        column_axis, row_axis, data = data[0, 1:], data[1:, 0], data[1:, 1:]
+        x, s = (row_axis, column_axis) if rows == "excitation" else (column_axis, row_axis)
+    else:
+        x = _axis_values(excitation, "excitation", comments)
+        s = _axis_values(second, second_name, comments)
     meta = {"source": str(p), "rows": rows}
     return _assemble_map(data, x, s, second_name, rows, f"'{p}'", allow_negative,
                          p.stem if label is None else label, units, meta)

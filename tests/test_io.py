@@ -178,6 +178,31 @@ def test_text_map_with_axes_files_and_orientation(tmp_path):
         np.testing.assert_array_equal(m.excitation, x)
 
 
+@pytest.mark.parametrize("rows", ["excitation", "loss"])
+def test_text_map_with_axes_in_the_file(tmp_path, rows):
+    x = np.array([640.0, 641.0, 642.0])
+    s = np.array([0.0, 1.5, 3.0, 4.5])
+    z = np.add.outer(10 * x, s)  # z[i, j] = 10 x_i + s_j, so any mix-up of axes shows
+    stored = z if rows == "excitation" else z.T
+    row_axis, col_axis = (x, s) if rows == "excitation" else (s, x)
+    table = np.vstack([np.concatenate([[np.nan], col_axis]), np.column_stack([row_axis, stored])])
+    np.savetxt(tmp_path / "m.csv", table, delimiter=",")
+    m = rio.read_map_text(tmp_path / "m.csv", axes_in_file=True, second_axis="loss", rows=rows)
+    np.testing.assert_array_equal(m.excitation, x)
+    np.testing.assert_array_equal(m.loss, s)
+    np.testing.assert_array_equal(m.intensity, z)
+    with pytest.raises(InputError, match="do not pass"):
+        rio.read_map_text(tmp_path / "m.csv", axes_in_file=True, excitation=x)
+
+
+def test_column_names_from_last_comment_line(tmp_path):
+    (tmp_path / "als.txt").write_text("# Beamline 8.0.1, Mn L-edge\n# Time  Energy  I0  TEY\n"
+                                      "0.1 640.0 2.0 10.0\n0.2 640.1 2.0 12.0\n")
+    s = rio.read_spectrum(tmp_path / "als.txt", energy_column="Energy", intensity_column="TEY")
+    np.testing.assert_array_equal(s.energy, [640.0, 640.1])
+    np.testing.assert_array_equal(s.intensity, [10.0, 12.0])
+
+
 def test_npz_map_keys(tmp_path):
     x, s, z = np.arange(3.0), np.arange(4.0) + 10, np.arange(12.0).reshape(3, 4)
     np.savez(tmp_path / "m.npz", I=z, mono=x, emission=s)
