@@ -298,10 +298,11 @@ def detected_map(sample: Sample, geometry: Geometry, excitation, emission=None, 
         The scanned TM.  Needed only with ``resonant_maps``.
     resonant_maps : RixsMap, or a sequence with one RixsMap or None per layer, optional
         Resonant emission of ``resonant_element`` from the RIXS engine (or a measurement, arbitrary
-        units).  Inside each map's emission range it replaces the TM's tabulated valence lines (Lα, Lβ);
-        core–core lines outside that range are still added from the tables.  Each map is scaled so that its
-        emission integral matches, in least squares over excitation energy, the tabulated yield × the TM's
-        valence-line-producing absorption of that layer — i.e. it fixes the shape, the tables the size.
+        units).  Inside each map's emission range it replaces the TM's tabulated valence lines (Lα, Lβ)
+        for the white-line (bound 2p→3d) part of the absorption; the edge-step (continuum) part still emits
+        the tabulated lines, and core–core lines are still added from the tables.  Each map is scaled so that
+        its emission integral matches, in least squares over excitation energy, the tabulated yield × the
+        TM's white-line absorption of that layer — the map fixes the shape, the tables the size.
     line_fwhm : float
         Gaussian FWHM (eV) of every tabulated line (spectrometer resolution and natural width).
     min_line_energy_ev : float
@@ -358,12 +359,18 @@ def _detected_kernel(sample, geometry, E, Ep, edges, fwhm, min_e, tm, maps):
             frac = {s: shell_photo_fraction(layer, el, s, E) for s in shells}
             replaced = []
             for ln in lines:
+                line_shape = _gauss_bins(edges, ln.energy, fwhm)[None, :]
                 if rmap is not None and el == tm and not ln.core_core and covered[np.argmin(abs(Ep - ln.energy))]:
+                    # the map stands for the decay of bound (white-line) excitations; continuum
+                    # ionisation (the edge step) still decays by normal fluorescence
                     replaced.append(ln)
+                    step = shell_photo_fraction(layer, el, ln.shell, E, part="step")
+                    src += (mu_el * step * ln.yield_per_hole)[:, None] * line_shape
                     continue
-                src += (mu_el * frac[ln.shell] * ln.yield_per_hole)[:, None] * _gauss_bins(edges, ln.energy, fwhm)[None, :]
+                src += (mu_el * frac[ln.shell] * ln.yield_per_hole)[:, None] * line_shape
             if replaced:
-                target = sum(mu_el * frac[ln.shell] * ln.yield_per_hole for ln in replaced)
+                target = sum(mu_el * shell_photo_fraction(layer, el, ln.shell, E, part="white")
+                             * ln.yield_per_hole for ln in replaced)
                 row = m @ np.diff(edges)
                 denom = float(row @ row)
                 if denom <= 0:

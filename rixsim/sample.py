@@ -195,7 +195,7 @@ class ResonantEdge:
     norm_window_ev : float
         Width of the pre- and post-edge windows at the ends of the spectrum (eV).
     step_fwhm : float
-        Full width (eV) of the arctangent edge steps added to a step-free spectrum.
+        Full width (eV) of the error-function edge steps added to a step-free spectrum.
     """
 
     element: str
@@ -266,13 +266,18 @@ class ResonantEdge:
         # integrated Gaussian of FWHM step_fwhm: unlike an arctangent it reaches 1 within a few widths
         return 0.5 * (1.0 + erf((energies - centre) / (self.step_fwhm / _FWHM_PER_SIGMA) / math.sqrt(2.0)))
 
-    def normalised_by_shell(self, energies) -> dict[str, np.ndarray]:
+    def normalised_by_shell(self, energies, part: str = "all") -> dict[str, np.ndarray]:
         """:math:`n(E)` split into the shells whose core holes it creates (``{"L3": ..., "L2": ...}``).
 
         White lines below the L3/L2 split energy (the minimum between the two groups) are L3 holes, above
         it L2 holes, handed over smoothly across ``step_fwhm``; an edge step is shared 2:1 (L3:L2,
-        statistical).  Zero outside the spectrum's range.
+        statistical).  ``part="white"`` or ``"step"`` returns only the white lines (bound 2p→3d
+        excitations, whose decay is resonant emission) or only the added edge step (2p → continuum, whose
+        decay is normal fluorescence); a spectrum with its own step cannot be split and counts as all white.
+        Zero outside the spectrum's range.
         """
+        if part not in ("all", "white", "step"):
+            raise InputError(f"part must be 'all', 'white' or 'step'; got {part!r}")
         p = self._parts()
         E = np.asarray(energies, dtype=float)
         e, x = self.spectrum.energy, self.spectrum.intensity
@@ -280,6 +285,8 @@ class ResonantEdge:
         xi = np.interp(E, e, x)
         if p["has_step"]:
             n = (xi - p["pre"]) / (p["post"] - p["pre"])
+            if part == "step":
+                n = np.zeros_like(n)
             if len(self.shells) == 1:
                 out = {self.shells[0]: n}
             else:
@@ -287,14 +294,16 @@ class ResonantEdge:
                 out = {"L3": n - l2, "L2": l2}
         else:
             white = self.white_line_peak_over_jump * np.clip(xi - p["pre"], 0.0, None) / p["peak"]
+            w = 0.0 if part == "step" else 1.0
+            s = 0.0 if part == "white" else 1.0
             if len(self.shells) == 1:
                 edge_e = xraydb.xray_edge(self.element, self.shells[0]).energy
                 centre = p["e3"] if self.shells[0] != "K" else max(edge_e, p["e3"])
-                out = {self.shells[0]: white + self._step(E, centre)}
+                out = {self.shells[0]: w * white + s * self._step(E, centre)}
             else:
                 upper = self._step(E, p["split"])  # smooth hand-over: the two groups' tails overlap
-                out = {"L3": (1.0 - upper) * white + (2.0 / 3.0) * self._step(E, p["e3"]),
-                       "L2": upper * white + (1.0 / 3.0) * self._step(E, p["e2"])}
+                out = {"L3": w * (1.0 - upper) * white + s * (2.0 / 3.0) * self._step(E, p["e3"]),
+                       "L2": w * upper * white + s * (1.0 / 3.0) * self._step(E, p["e2"])}
         return {k: np.where(inside, v, 0.0) for k, v in out.items()}
 
     def normalised(self, energies) -> np.ndarray:
@@ -302,7 +311,7 @@ class ResonantEdge:
 
         A spectrum with its own edge step (post-edge mean above 5 % of the maximum) is normalised as
         measured data are, :math:`n = (x - x_\\mathrm{pre})/(x_\\mathrm{post} - x_\\mathrm{pre})`.  A step-free
-        simulated spectrum gets arctangent steps (2/3 at the L3 maximum, 1/3 at the L2 maximum; one step for
+        simulated spectrum gets error-function steps (2/3 at the L3 maximum, 1/3 at the L2 maximum; one step for
         a K edge, at the larger of the tabulated edge and the first maximum) plus its white lines scaled to
         ``white_line_peak_over_jump``.  Zero outside the spectrum's energy range.
         """
@@ -577,7 +586,7 @@ def layer_mu_per_nm(layer: Layer, energies, kind: str = "total") -> np.ndarray:
     return sum(element_mu_per_nm(layer, el, E, kind) for el in layer.composition)
 
 
-def shell_photo_fraction(layer: Layer, element: str, shell: str, energies) -> np.ndarray:
+def shell_photo_fraction(layer: Layer, element: str, shell: str, energies, part: str = "all") -> np.ndarray:
     """Fraction of one element's photoabsorption that ionises ``shell`` (0 … 1) at ``energies`` (eV).
 
     Outside every resonance's range the jump-ratio rule of the fundamental-parameter method is used: the
@@ -585,10 +594,17 @@ def shell_photo_fraction(layer: Layer, element: str, shell: str, energies) -> np
     tabulated jump ratios, Elam et al. 2002).  Inside a resonance's range a resonant shell takes
     ``J n_shell / μ`` (white lines and edge step, :meth:`ResonantEdge.normalised_by_shell`), and the other
     shells share the extrapolated pre-edge part ``μ_pre / μ`` by the same jump-ratio rule.
+
+    ``part="step"`` keeps only continuum ionisation (the added edge step inside a resonance's range, the
+    whole tabulated share elsewhere); ``part="white"`` only the white lines (zero outside resonances).
     """
     E = np.atleast_1d(np.asarray(energies, dtype=float))
+    if part not in ("all", "white", "step"):
+        raise InputError(f"part must be 'all', 'white' or 'step'; got {part!r}")
     res = layer.resonances_of(element)
     frac = _tab_fraction(element, shell, E, ())
+    if part == "white":
+        frac = np.zeros_like(frac)
     if not res:
         return frac
     mu = _element_mu_kernel(element, E, res, "photo")
@@ -599,10 +615,10 @@ def shell_photo_fraction(layer: Layer, element: str, shell: str, energies) -> np
             continue
         pre, jump = edge_background_cm2_g(element, r.edge, E[inside])
         if shell in r.shells:
-            frac[inside] = jump * r.normalised_by_shell(E[inside])[shell] / mu[inside]
+            frac[inside] = jump * r.normalised_by_shell(E[inside], part)[shell] / mu[inside]
         elif shell in resonant_shells:
             frac[inside] = 0.0  # another resonance's shell: handled by that resonance's own range
-        else:
+        elif part != "white":
             frac[inside] = pre / mu[inside] * _tab_fraction(element, shell, E[inside], resonant_shells)
     return frac
 
