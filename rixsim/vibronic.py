@@ -83,7 +83,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -103,7 +103,7 @@ _FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 _TAIL_TOL = 1e-12          # weight of a used level in the top eighth of the basis
 _FC_SUM_TOL = 1e-10        # missing |<n|i>|^2 weight of the kept intermediate levels
 _FINAL_SUM_TOL = 1e-8      # missing final-level weight of the kept intermediate wave packet
-_MAX_BASIS = 2048
+_MAX_BASIS = 1024
 _BOLTZMANN_CUTOFF = 1e-8   # initial levels with p_i / p_0 below this are dropped
 _MAX_FINE_GRID = 400_000   # points of the emission binning grid
 
@@ -483,15 +483,15 @@ def _basis_guess(pots, ground_frequency: float, n_levels: int = 0) -> int:
 
 
 def _check_levels(name: str, pot: Potential, eps, tails, count: int) -> bool:
+    if pot.is_morse:
+        n_bound = int(math.floor(pot.frequency / (2.0 * pot.anharmonicity) - 0.5)) + 1
+        if count > n_bound:
+            raise ConvergenceError(f"{name}: {count} Morse levels needed but only {n_bound} are bound (dissociation "
+                                   f"energy {pot.dissociation_energy:.4g} eV); reduce the displacement, the "
+                                   f"temperature or the anharmonicity")
     if count > eps.size:
         return False
-    if np.any(tails[:count] > _TAIL_TOL):
-        return False
-    if pot.is_morse and eps[count - 1] >= pot.dissociation_energy:
-        raise ConvergenceError(f"{name}: {count} Morse levels needed but only the levels below the dissociation "
-                               f"energy {pot.dissociation_energy:.4g} eV are bound; reduce the displacement or the "
-                               f"anharmonicity")
-    return True
+    return not np.any(tails[:count] > _TAIL_TOL)
 
 
 def vibrational_energies(potential: Potential, ground_frequency: float, n_levels: int,
@@ -510,7 +510,7 @@ def vibrational_energies(potential: Potential, ground_frequency: float, n_levels
             return eps[:n_levels] - eps[0]
         if basis_size is not None or n >= _MAX_BASIS:
             raise ConvergenceError(f"{n_levels} levels not converged in a basis of {n} functions")
-        n *= 2
+        n = min(2 * n, _MAX_BASIS)
 
 
 def _count(value, name: str) -> int:
@@ -555,7 +555,7 @@ def franck_condon(bra: Potential, ket: Potential, ground_frequency: float, n_bra
             return cb[:, :n_bra].T @ ck[:, :n_ket]
         if basis_size is not None or n >= _MAX_BASIS:
             raise ConvergenceError(f"Franck–Condon overlaps not converged in a basis of {n} functions")
-        n *= 2
+        n = min(2 * n, _MAX_BASIS)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -690,8 +690,9 @@ def vibronic_structure(params, basis_size: int | None = None) -> VibronicStructu
             return s
         if basis_size is not None or n >= _MAX_BASIS:
             raise ConvergenceError(f"vibronic levels not converged in a basis of {n} functions "
-                                   f"(largest allowed {_MAX_BASIS}); reduce displacements or frequency ratios")
-        n *= 2
+                                   f"(largest allowed {_MAX_BASIS}); reduce displacements, frequency ratios "
+                                   f"or the temperature")
+        n = min(2 * n, _MAX_BASIS)
         logger.debug("growing vibronic basis to %d functions", n)
 
 
@@ -930,6 +931,9 @@ class SolvationComparison:
         Emission-integrated RIXS at ``excitation_energy`` (equals the XAS there, by the sum rule).
     xas_first_moment, xas_fwhm : ndarray
         First moment (eV) and full width at half maximum (eV) of the XAS band.
+    rixs_shape_change, xas_shape_change : ndarray
+        Total-variation distance :math:`\\tfrac12\\int|\\hat y_k - \\hat y_0|` between the area-normalised
+        spectrum of entry k and that of entry 0 (0: identical line shape, 1: disjoint).
     excitation_energy : float
     """
 
@@ -938,6 +942,8 @@ class SolvationComparison:
     rixs_integral: np.ndarray
     xas_first_moment: np.ndarray
     xas_fwhm: np.ndarray
+    rixs_shape_change: np.ndarray
+    xas_shape_change: np.ndarray
     excitation_energy: float
     meta: Mapping[str, Any] = field(default_factory=dict)
 
@@ -982,16 +988,20 @@ def solvation_shell_comparison(huang_rhys_values, params: SolvationShellParamete
          else np.linspace(params.excitation_energy - 6.0, params.excitation_energy + 6.0, 1201))
     emi = (validate.energy_axis(emission, "emission", 2) if emission is not None
            else np.linspace(w - 3.0, w + 1.5, 901))
-    ef, integ, m1, fw = [], [], [], []
-    from dataclasses import replace
+    ef, integ, m1, fw, rixs_norm, xas_norm = [], [], [], [], [], []
     for gi in g:   # a handful of parameter values, not vibrational states
         p = replace(params, huang_rhys=float(gi))
         spec = vibronic_rixs_spectrum(p, w, emi)
         tot = np.trapezoid(spec.intensity, emi)
         ef.append(np.trapezoid(spec.meta["elastic"], emi) / tot)
         integ.append(tot)
+        rixs_norm.append(spec.intensity / tot)
         xas = vibronic_xas(p, e)
-        m1.append(np.trapezoid(xas.intensity * e, e) / np.trapezoid(xas.intensity, e))
+        area = np.trapezoid(xas.intensity, e)
+        m1.append(np.trapezoid(xas.intensity * e, e) / area)
         fw.append(_fwhm_of(e, xas.intensity))
-    return SolvationComparison(g, np.array(ef), np.array(integ), np.array(m1), np.array(fw), float(w),
-                               meta={"params": params})
+        xas_norm.append(xas.intensity / area)
+    rixs_tv = 0.5 * np.trapezoid(np.abs(np.array(rixs_norm) - rixs_norm[0]), emi, axis=1)
+    xas_tv = 0.5 * np.trapezoid(np.abs(np.array(xas_norm) - xas_norm[0]), e, axis=1)
+    return SolvationComparison(g, np.array(ef), np.array(integ), np.array(m1), np.array(fw), rixs_tv, xas_tv,
+                               float(w), meta={"params": params})
