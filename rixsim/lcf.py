@@ -48,7 +48,7 @@ import numpy as np
 from .errors import ConvergenceError, InputError
 from .results import Spectrum
 
-__all__ = ["LCFResult", "fit_linear_combination"]
+__all__ = ["LCFResult", "fit_linear_combination", "fit_all_combinations"]
 
 logger = logging.getLogger(__name__)
 
@@ -620,3 +620,45 @@ def _readonly(a) -> np.ndarray:
     arr = np.array(a, dtype=float)
     arr.setflags(write=False)
     return arr
+
+
+def fit_all_combinations(data: Spectrum, references, *, min_components: int = 1,
+                         max_components: int | None = None, valences: Mapping[str, float] | None = None,
+                         **kwargs) -> tuple[LCFResult, ...]:
+    """Fit every subset of the references (Athena's "fit all combinations"), best reduced χ² first.
+
+    Parameters
+    ----------
+    data, references, valences
+        As for :func:`fit_linear_combination` (valences are restricted to each subset).
+    min_components, max_components : int
+        Smallest and largest subset size (default 1 and all references).
+    **kwargs
+        Passed to :func:`fit_linear_combination` (``at_bound`` defaults to ``"raise"``, so subsets in which a
+        reference gets a zero fraction are left out: the smaller subset without it is fitted anyway).
+
+    Returns
+    -------
+    tuple of LCFResult
+        Sorted by ``reduced_chi_square``.  Subsets whose fit fails (ConvergenceError) are left out and logged
+        at INFO level with the reason.  A lower χ² from more references is not by itself evidence for them:
+        compare ``reduced_chi_square`` and look at the fraction uncertainties.
+    """
+    from itertools import combinations
+
+    names, spectra = _named_references(references)
+    n = len(names)
+    max_components = n if max_components is None else int(max_components)
+    if not 1 <= int(min_components) <= max_components <= n:
+        raise InputError(f"need 1 <= min_components <= max_components <= {n}; got {min_components}, "
+                         f"{max_components}")
+    results = []
+    for k in range(int(min_components), max_components + 1):
+        for subset in combinations(range(n), k):
+            sub = {names[i]: spectra[i] for i in subset}
+            sub_val = None if valences is None else {nm: valences[nm] for nm in sub if nm in valences}
+            try:
+                results.append(fit_linear_combination(data, sub, valences=sub_val, **kwargs))
+            except ConvergenceError as exc:
+                logger.info("LCF with %s left out: %s", list(sub), exc)
+    return tuple(sorted(results, key=lambda r: r.reduced_chi_square))

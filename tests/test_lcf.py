@@ -11,7 +11,8 @@ from scipy.interpolate import CubicSpline
 import rixsim
 from rixsim.broadening import voigt
 from rixsim.errors import ConvergenceError, InputError
-from rixsim.lcf import _fraction_jacobian, _fractions_from_t, _t_from_fractions, fit_linear_combination
+from rixsim.lcf import (_fraction_jacobian, _fractions_from_t, _t_from_fractions, fit_all_combinations,
+                        fit_linear_combination)
 from rixsim.results import Spectrum
 
 E_REF = np.arange(630.0, 660.0001, 0.1)
@@ -188,6 +189,19 @@ def test_energy_range_restricts_the_fit():
     r = fit_linear_combination(Spectrum(E_REF, y), refs, energy_range=(635, 648), sigma=1e-6, shift="none")
     np.testing.assert_allclose(r.fraction_array(), [0.3, 0.3, 0.4], atol=1e-6)
     assert r.data.energy[0] >= 635 and r.data.energy[-1] <= 648
+
+
+def test_all_combinations_ranks_the_true_pair_first():
+    refs = _references()
+    e = np.arange(632.0, 658.0, 0.1)
+    clean = _mixture(refs, [0.0, 0.6, 0.4], e)
+    y = np.random.default_rng(4).poisson(clean * 2e4 / clean.max()).astype(float)
+    ranked = fit_all_combinations(Spectrum(e, y), refs, valences=VALENCES, shift="none")
+    pairs = [r for r in ranked if len(r.names) == 2]
+    assert pairs[0].names == ("Mn3+", "Mn4+")
+    assert pairs[0].reduced_chi_square < 2.0 < pairs[1].reduced_chi_square
+    assert all(r.reduced_chi_square > 2.0 for r in ranked if len(r.names) == 1)
+    assert ranked[0].average_valence == pytest.approx(3.4, abs=0.01)
 
 
 # ------------------------------------------------------------------------------------------------ failures
