@@ -22,14 +22,19 @@ Constraints
   expression parameter, which breaks the sum.)  With ``fit_scale=True`` the overall scale is free, for data
   and references in different units (counts vs. simulation); with ``fit_scale=False`` data and references
   must be normalised alike (e.g. edge-jump normalised, :mod:`rixsim.normalize`).
+* A fraction that ends exactly at its bound 0 has no linearised uncertainty; by default that raises
+  :class:`~rixsim.errors.ConvergenceError` naming the reference, and ``at_bound="fix"`` instead fixes it at
+  0 and refits with the others.  :func:`fit_all_combinations` fits every subset of the references.
 * ``sum_to_one=False``: each fraction is a free non-negative weight and the scale is fixed to 1 (a free scale
   would be degenerate with the weights); the reported sum shows how far the data are from the references'
   normalisation.
 
 Uncertainties
 -------------
-Weights are :math:`1/\\sigma` with ``sigma="poisson"`` (:math:`\\sigma = \\sqrt{\\max(y, 1)}`, for raw counts),
-a user-given σ (scalar or per point), or ``None`` (unweighted).  The covariance of the free variables comes
+Weights are :math:`1/\\sigma` with ``sigma="poisson"`` (:math:`\\sigma = \\sqrt{\\max(y, 1)}`, for raw counts;
+the floor of one count overstates σ where the mean is well below one count, which makes the fitted σ
+slightly conservative for spectra with empty pre-edge channels), a user-given σ (scalar or per point), or
+``None`` (unweighted).  The covariance of the free variables comes
 from lmfit (``leastsq``); it is rescaled by the reduced χ² only when ``scale_covar`` is true (default: only
 for unweighted fits, whose χ² has no absolute meaning).  Fractions, their covariance and the average
 oxidation state :math:`\\bar v = \\sum_i f_i v_i / \\sum_i f_i` are propagated through the Jacobian of
