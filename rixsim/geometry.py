@@ -15,8 +15,10 @@ crystal frame
     ``π_in = σ × k_in = x̂`` and ``π_out = σ × k_out = (cos 2θ, 0, −sin 2θ)``.  (π, σ, k) is right-handed.
 helicity
     Circular polarisation about a unit wave vector k with (e1, e2, k) right-handed is
-    ``ε = (e1 + i·h·e2)/√2``; ``h = +1`` carries photon spin +ħ along k (called "left circular" in the
-    traditional optics convention, "right-handed" in the IEEE one — we avoid both words).
+    ``ε = (e1 + i·h·e2)/√2``; ``h = +1`` carries photon spin +ħ along k.  ``"left"`` is accepted as an alias
+    of ``"circular+"`` and ``"right"`` of ``"circular-"``, matching :mod:`rixsim.spectra` and EDRIXS (whose
+    ``'left'`` vectors have helicity +1, checked numerically); note that the optics and IEEE conventions
+    disagree on which hand is which.
 unanalysed
     The outgoing polarisation is not measured: the intensity is summed over the two polarisations
     perpendicular to ``k_out`` (σ_out and π_out).
@@ -146,7 +148,8 @@ def _rotation(value, name: str = "sample_rotation") -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------- geometry
-_NAMED = ("sigma", "pi", "circular+", "circular-")
+_NAMED = ("sigma", "pi", "circular+", "circular-", "left", "right")
+_ALIASES = {"left": "circular+", "right": "circular-"}
 
 
 @dataclass(frozen=True)
@@ -159,8 +162,8 @@ class ScatteringGeometry:
         Scattering angle between ``k_in`` and ``k_out`` in degrees, 0 < 2θ < 180 (90° is common at soft
         X-ray RIXS end stations because it suppresses π-polarised elastic scattering).
     incident : str or 3-vector
-        ``"sigma"``, ``"pi"``, ``"circular+"``, ``"circular-"`` (helicity ±1) or a lab-frame vector
-        (complex allowed; must be perpendicular to ``k_in``).
+        ``"sigma"``, ``"pi"``, ``"circular+"``, ``"circular-"`` (helicity ±1; aliases ``"left"``,
+        ``"right"``) or a lab-frame vector (complex allowed; must be perpendicular to ``k_in``).
     outgoing : None, str or 3-vector
         None → unanalysed (sum over σ_out and π_out); ``"sigma"``, ``"pi"``, ``"circular±"`` or a lab-frame
         vector perpendicular to ``k_out`` for an analysed measurement.
@@ -209,6 +212,7 @@ class ScatteringGeometry:
 
     def _resolve(self, spec, k, pi, which: str) -> np.ndarray:
         if isinstance(spec, str):
+            spec = _ALIASES.get(spec, spec)
             if spec == "sigma":
                 return self.sigma.astype(complex)
             if spec == "pi":

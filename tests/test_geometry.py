@@ -91,6 +91,11 @@ def test_circular_about_z_is_x_plus_iy():
     assert np.allclose(circular([0, 0, 1], +1), np.array([1, 1j, 0]) / np.sqrt(2))
     g = ScatteringGeometry(incident="circular+")
     assert np.allclose(g.polarization_in, np.array([1, 1j, 0]) / np.sqrt(2))
+    # "left"/"right" aliases = helicity ±1 (as rixsim.spectra and EDRIXS), also for the outgoing beam
+    g = ScatteringGeometry(two_theta_deg=60, incident="right", outgoing="left")
+    assert np.isclose(np.imag(np.cross(g.polarization_in.conj(), g.polarization_in)) @ g.k_in, -1)
+    eo = g.polarization_out_basis[0]
+    assert np.isclose(np.imag(np.cross(eo.conj(), eo)) @ g.k_out, +1)
 
 
 def test_sample_rotation_moves_polarisation_into_crystal_frame():

@@ -467,3 +467,11 @@ def test_chunking_over_final_states_and_energies_does_not_change_the_map():
     small = rixs_map(tr, exc, memory_gb=budget, **kw).intensity
     whole = rixs_map(tr, exc, **kw).intensity
     assert np.allclose(small, whole, rtol=1e-12, atol=1e-14 * whole.max())
+
+
+def test_no_intermediate_states_gives_a_zero_map():
+    """d¹⁰: no empty d orbital, no core-excited state — the map is exactly zero, not an error."""
+    tr = EdgeTransitions(np.zeros(1), np.ones(1), np.zeros(0), np.zeros(0), np.zeros((3, 0, 1)),
+                         edge_offset=930.0)
+    r = rixs_map(tr, [930.0, 931.0], loss=[0.0, 1.0])
+    assert np.all(r.intensity == 0) and np.all(r.elastic == 0)
