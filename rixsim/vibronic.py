@@ -314,8 +314,8 @@ class OxidisedOxygenParameters:
     (ii) to the main excited final state (O2 ³Πg-like, π_u hole; Radin et al. below) at 7.2 eV 0–0 loss, which
     is the sharp feature at 531 eV excitation / 523.8 eV emission (seed review §5.2 point 3 and Fig. 7; 523.7 eV
     in parts of the Li-rich oxide literature).  With the default widths the broadened maximum of the map falls
-    at ≈ (530.96, 523.73) eV: vibrational sidebands pull it ≈ 0.05 eV below the 0–0 emission; (iii) optionally to the weaker secondary final state at 4.3 eV loss
-    (≈ 526.7 eV emission) that Radin et al., arXiv:2503.14390 (2025) assign to O2 ³Σu+/³Δu states made
+    at ≈ (530.96, 523.73) eV: vibrational sidebands pull it ≈ 0.05 eV below the 0–0 emission;
+    (iii) optionally to the weaker secondary final state at ≈ 4.3 eV loss (≈ 526.7 eV emission) that Radin et al., arXiv:2503.14390 (2025) assign to O2 ³Σu+/³Δu states made
     allowed by a low-symmetry site (O2 A³Σu+ Te = 4.39 eV, A'³Δu Te = 4.30 eV, Huber & Herzberg).  This is
     *not* the broad TM–O hybridisation feature near 525 eV emission (seed §5.2 point 3), which lies outside
     this model.
@@ -324,11 +324,13 @@ class OxidisedOxygenParameters:
     ----------
     excitation_energy : 531.0 — vertical O 1s → π* energy (seed §5.2, Fig. 7; Li2O2/O2 feature ≈ 531 eV, §5.1).
     main_loss : 7.2 — 0–0 loss of the main feature: 0–0 emission 523.8 eV at 531.0 eV excitation (seed §5.2).
-    secondary_loss : 4.3 — 0–0 loss of the secondary feature (Radin et al. 2025: "4.3 eV loss").
+    secondary_loss : 4.2 — 0–0 loss of the secondary feature, chosen so that its broadened maximum falls at the
+        observed 4.3 eV loss (Radin et al. 2025); its vibrational sidebands (0.099 eV) pull the maximum up.
     ground_frequency, ground_anharmonicity : O2 X³Σg− ωe = 0.19592, ωe·xe = 0.001485 (Huber & Herzberg).
-    intermediate_frequency : 0.130 — assumed, Z+1 (equivalent-core) analogue FO radical, ωe ≈ 1050 cm⁻¹.
-    intermediate_huang_rhys : 1.0 — assumed; keeps the feature compact along excitation as observed
-        (a full Z+1 bond-length estimate would give S ≈ 3).
+    intermediate_frequency : 0.130 — assumed, guided by the Z+1 (equivalent-core) analogue of O 1s⁻¹π*³, the
+        FO radical (ωe ≈ 1030–1050 cm⁻¹, i.e. ≈ 0.13 eV).
+    intermediate_huang_rhys : 1.0 — assumed; keeps the feature compact along excitation as observed (a rough
+        Z+1 bond-length estimate, r(FO) − r(O2) ≈ 0.15 Å, would give S ≈ 3).
     main_frequency, main_anharmonicity, main_huang_rhys : O2-like (0.19592, 0.001485, 0.0) — assumed; the
         ³Πg vibrational constants are not pinned by the battery data.
     secondary_frequency : 0.099 — O2 A³Σu+ ωe = 799 cm⁻¹ (Huber & Herzberg); secondary_huang_rhys 0 (assumed).
@@ -342,7 +344,7 @@ class OxidisedOxygenParameters:
 
     excitation_energy: float = 531.0
     main_loss: float = 7.2
-    secondary_loss: float = 4.3
+    secondary_loss: float = 4.2
     ground_frequency: float = O2_GROUND_FREQUENCY
     ground_anharmonicity: float = O2_GROUND_ANHARMONICITY
     intermediate_frequency: float = 0.130
@@ -977,7 +979,7 @@ def solvation_shell_comparison(huang_rhys_values, params: SolvationShellParamete
     excitation_energy : float, optional
         eV; default ``params.excitation_energy`` (534.2 eV).
     energies, emission : array_like, optional
-        XAS axis (default vertical ± 6 eV) and emission axis (default excitation − 3 eV … + 1.5 eV).
+        XAS axis (default vertical ± 6 eV) and emission axis (default excitation − 6 eV … + 1.5 eV).
     """
     params = params or SolvationShellParameters()
     g = np.asarray(huang_rhys_values, dtype=float).reshape(-1)
@@ -987,7 +989,7 @@ def solvation_shell_comparison(huang_rhys_values, params: SolvationShellParamete
     e = (validate.energy_axis(energies, "energies", 3) if energies is not None
          else np.linspace(params.excitation_energy - 6.0, params.excitation_energy + 6.0, 1201))
     emi = (validate.energy_axis(emission, "emission", 2) if emission is not None
-           else np.linspace(w - 3.0, w + 1.5, 901))
+           else np.linspace(w - 6.0, w + 1.5, 1501))
     ef, integ, m1, fw, rixs_norm, xas_norm = [], [], [], [], [], []
     for gi in g:   # a handful of parameter values, not vibrational states
         p = replace(params, huang_rhys=float(gi))

@@ -238,6 +238,10 @@ def test_solvation_shell_moves_weight_to_elastic_line_while_xas_barely_changes()
     rel_fwhm = abs(c.xas_fwhm[-1] / c.xas_fwhm[0] - 1)
     assert rel_fwhm < 0.3 * rel_ef
     assert np.all(c.xas_shape_change[1:] < 0.35 * c.rixs_shape_change[1:])
+    # sum rule through the inhomogeneous + monochromator average: ∫RIXS dω_out = XAS(534.2 eV)
+    xas_at = [vibronic_xas(replace(SolvationShellParameters(), huang_rhys=g), [534.2]).intensity[0]
+              for g in c.huang_rhys]
+    assert np.allclose(c.rixs_integral, xas_at, rtol=2e-3)
 
 
 # ----------------------------------------------------------------------------------------------------------
