@@ -475,3 +475,58 @@ def test_no_intermediate_states_gives_a_zero_map():
                          edge_offset=930.0)
     r = rixs_map(tr, [930.0, 931.0], loss=[0.0, 1.0])
     assert np.all(r.intensity == 0) and np.all(r.elastic == 0)
+
+
+# ------------------------------------------------------------------------------ with the cluster model
+def test_cubic_ion_map_has_cubic_polarisation_symmetry():
+    """Ni2+ in Oh, thermally averaged over its (degenerate) ground manifold: the map is invariant under the
+    cyclic permutation x → y → z of both polarisations, and not trivially so (xy ≠ xx)."""
+    model = pytest.importorskip("rixsim.model")
+    tr = model.atomic_model("Ni2+", tendq=1.1).transitions(temperature_k=300)
+    exc = tr.edge_offset + np.linspace(-6, 14, 9)
+    loss = np.linspace(-0.5, 4, 31)
+    x, y, z = np.eye(3)
+
+    def m(a, b):
+        return rixs_map(tr, exc, loss=loss, polarization_in=a, polarization_out=b).intensity
+    xy, yz, zx = m(x, y), m(y, z), m(z, x)
+    xx, zz = m(x, x), m(z, z)
+    scale = max(xy.max(), xx.max())
+    assert np.max(np.abs(xy - yz)) < 1e-10 * scale and np.max(np.abs(xy - zx)) < 1e-10 * scale
+    assert np.max(np.abs(xx - zz)) < 1e-10 * scale
+    assert np.max(np.abs(xx - xy)) > 1e-2 * scale
+
+
+@pytest.mark.reference
+@pytest.mark.slow
+def test_ni2_map_agrees_with_edrixs():
+    """Independent code: EDRIXS 0.2.0 ``rixs_1v1c_py`` with the same explicit parameters (HWHM widths,
+    relative incident energy, F0 with zero average U; see /work/shared/notes/edrixs-0.2.0.md)."""
+    import contextlib
+    import io
+    import warnings
+    edrixs = pytest.importorskip("edrixs")
+    model = pytest.importorskip("rixsim.model")
+    gam_c, gam_f = 0.2, 0.05                      # EDRIXS HWHM
+    m = model.atomic_model("Ni2+", tendq=1.1, l3_fwhm=2 * gam_c, l2_fwhm=2 * gam_c)
+    tr = m.transitions(temperature_k=300)
+    mi, mc = m.initial, m.core_excited
+    slater = ([2 / 63 * (mi.f2dd + mi.f4dd), mi.f2dd, mi.f4dd],
+              [2 / 63 * (mc.f2dd + mc.f4dd), mc.f2dd, mc.f4dd, mc.g1pd / 15 + 3 * mc.g3pd / 70,
+               mc.f2pd, mc.g1pd, mc.g3pd])
+    rel, loss = np.linspace(-4, 16, 21), np.linspace(-0.5, 6, 66)
+    thin, thout = np.radians(30), np.radians(60)
+    pols = [("linear", 0.0, "linear", 0.0), ("linear", 0.0, "linear", np.pi / 2)]
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ei, en, top = edrixs.ed_1v1c_py(("d", "p"), v_soc=(mi.zeta_3d, mc.zeta_3d), c_soc=mc.zeta_2p,
+                                        v_noccu=8, slater=slater, v_cfmat=edrixs.cf_cubic_d(1.1))
+        gs = [int(i) for i in np.flatnonzero(tr.initial_weights > 0)]
+        ref = edrixs.rixs_1v1c_py(ei, en, top, rel, loss, gamma_c=gam_c, gamma_f=gam_f, thin=thin,
+                                  thout=thout, phi=0.0, pol_type=pols, gs_list=gs, temperature=300).sum(2)
+        vecs = [edrixs.dipole_polvec_rixs(thin, thout, 0.0, a, b, np.eye(3), (i, j)) for i, a, j, b in pols]
+    got = rixs_map(tr, tr.edge_offset + rel, loss=loss, polarization_in=vecs[0][0],
+                   polarization_out=np.array([v[1] for v in vecs]), final_fwhm=2 * gam_f, resolution_fwhm=0.0,
+                   margin_fwhm=None).intensity
+    # same absolute scale (both normalise Σ|T|² = 10), so compare unnormalised
+    assert np.max(np.abs(got - ref)) < 1e-9 * ref.max()
