@@ -245,11 +245,15 @@ class ResonantEdge:
         if peak <= 0:
             raise InputError(f"resonant spectrum of {self.element} {self.edge} has no peak above its pre-edge")
         has_step = (post - pre) > 0.05 * peak
-        i3 = int(np.argmax(x))
-        e3 = float(e[i3])
+        e3 = float(e[int(np.argmax(x))])
         split, e2 = None, None
         if len(self.shells) == 2:
             so = (xraydb.xray_edge(self.element, "L2").energy - xraydb.xray_edge(self.element, "L3").energy)
+            # the L3 maximum is the largest value within 0.6 × spin–orbit of the onset (the L2 maximum can
+            # be the higher one, e.g. in sharp high-valence multiplets)
+            onset = float(e[np.argmax(x - pre > 0.15 * peak)])
+            l3 = e <= onset + 0.6 * so
+            e3 = float(e[l3][np.argmax(x[l3])])
             lo, hi = e3 + 0.3 * so, e3 + 1.1 * so
             sel = (e >= lo) & (e <= hi)
             if sel.sum() >= 2:

@@ -161,3 +161,14 @@ def test_shell_fractions(mn_edge):
     # on the L3 white line nearly every absorption makes a 2p3/2 hole
     i = np.argmin(abs(E_MN - 643.5))
     assert shell_photo_fraction(layer, "Mn", "L3", E_MN)[i] > 0.95
+
+
+def test_steps_sit_under_l3_and_l2_even_when_l2_is_higher():
+    """Sharp high-valence multiplets can have the larger maximum at L2; the L3 step must stay at L3."""
+    e = np.linspace(630, 680, 501)
+    x = 0.6 / (1 + ((e - 643.5) / 1.5) ** 2) + 1.0 / (1 + ((e - 654.0) / 0.3) ** 2)
+    edge = ResonantEdge("Mn", "L2,3", Spectrum(e, x))
+    white_free = {k: v for k, v in edge.normalised_by_shell(np.array([649.0, 662.0, 670.0]), part="step").items()}
+    assert white_free["L3"][0] == pytest.approx(2 / 3, abs=1e-3)   # L3 step complete before the L2 group
+    assert white_free["L2"][0] < 1e-3                               # L2 step not yet begun
+    assert white_free["L3"][2] + white_free["L2"][2] == pytest.approx(1.0, abs=1e-6)
