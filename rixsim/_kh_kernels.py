@@ -34,24 +34,23 @@ def resonance_block(din, e_m, hwhm_m, e_g, omegas, offset, out):
 
 
 @njit(parallel=True, cache=True, fastmath=False)
-def channel_intensity(amp, coeff, weights, out):
-    """``out[w, f, g] = Σ_q weights[q] |Σ_uv coeff[q, u, v] amp[u, f, w, v, g]|²``.
+def channel_intensity(amp, q_of, u_of, v_of, coef, weights, out):
+    """``out[w, f, g] = Σ_q weights[q] |Σ_(u,v) C[q, u, v] amp[u, f, w, v, g]|²`` with C given sparsely.
 
-    ``amp`` (n_u, n_f, n_w, n_v, n_g) complex128; ``coeff`` (n_q, n_u, n_v) complex128; ``weights`` (n_q,)
-    float64; ``out`` (n_w, n_f, n_g) float64.
+    ``amp`` (n_u, n_f, n_w, n_v, n_g) complex128; the non-zero entries of C as parallel arrays ``q_of``,
+    ``u_of``, ``v_of`` (int64, sorted by q) and ``coef`` (complex128); ``weights`` (n_q,) float64;
+    ``out`` (n_w, n_f, n_g) float64.
     """
     n_u, n_f, n_w, n_v, n_g = amp.shape
-    n_q = coeff.shape[0]
+    n_nz = coef.shape[0]
     for f in prange(n_f):
         for w in range(n_w):
             for g in range(n_g):
                 total = 0.0
-                for q in range(n_q):
-                    acc = 0.0 + 0.0j
-                    for u in range(n_u):
-                        for v in range(n_v):
-                            c = coeff[q, u, v]
-                            if c != 0.0:
-                                acc += c * amp[u, f, w, v, g]
-                    total += weights[q] * (acc.real * acc.real + acc.imag * acc.imag)
+                acc = 0.0 + 0.0j
+                for k in range(n_nz):
+                    acc += coef[k] * amp[u_of[k], f, w, v_of[k], g]
+                    if k == n_nz - 1 or q_of[k + 1] != q_of[k]:
+                        total += weights[q_of[k]] * (acc.real * acc.real + acc.imag * acc.imag)
+                        acc = 0.0 + 0.0j
                 out[w, f, g] = total

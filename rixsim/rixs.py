@@ -205,6 +205,13 @@ def _absorption_dipoles(d, in_vectors, g_idx) -> np.ndarray:
     return np.ascontiguousarray(np.einsum("va,amg->vmg", in_vectors, d[:, :, g_idx]))
 
 
+def _sparse_coefficients(ch: PolarizationChannels):
+    """Non-zero channel coefficients as (q, u, v, value) arrays sorted by q, plus the channel weights."""
+    q, u, v = np.nonzero(ch.coefficients)
+    return (q.astype(np.int64), u.astype(np.int64), v.astype(np.int64),
+            np.ascontiguousarray(ch.coefficients[q, u, v]), np.ascontiguousarray(ch.weights))
+
+
 def _channel_weights(tr, ch, omegas, f_idx, g_idx, plan: MemoryPlan, progress=False) -> np.ndarray:
     """``W[ω, f, g]`` = channel intensity ``Σ_q w_q |A_q|²`` (no Boltzmann weight, no broadening)."""
     d = np.asarray(tr.dipole)
@@ -214,8 +221,7 @@ def _channel_weights(tr, ch, omegas, f_idx, g_idx, plan: MemoryPlan, progress=Fa
     e_m = np.ascontiguousarray(tr.intermediate_energies, dtype=float)
     hw_m = np.ascontiguousarray(0.5 * tr.intermediate_fwhm, dtype=float)
     e_g = np.ascontiguousarray(tr.initial_energies[g_idx], dtype=float)
-    coeff = np.ascontiguousarray(ch.coefficients)
-    wts = np.ascontiguousarray(ch.weights)
+    sparse = _sparse_coefficients(ch)
     block, fc_max = plan.block, plan.final_chunk
     out = np.empty((omegas.size, n_f, n_g))
     m_buf = np.empty(n_m * block * n_v * n_g, dtype=complex)
@@ -239,7 +245,7 @@ def _channel_weights(tr, ch, omegas, f_idx, g_idx, plan: MemoryPlan, progress=Fa
         a_arr = a_buf[: n_u * fc * nb * n_v * n_g].reshape(n_u * fc, nb * n_v * n_g)
         np.matmul(dout, m_arr.reshape(n_m, nb * n_v * n_g), out=a_arr)
         w_arr = w_buf[: nb * fc * n_g].reshape(nb, fc, n_g)
-        kk.channel_intensity(a_arr.reshape(n_u, fc, nb, n_v, n_g), coeff, wts, w_arr)
+        kk.channel_intensity(a_arr.reshape(n_u, fc, nb, n_v, n_g), *sparse, w_arr)
         out[w0:w0 + nb, fsl] = w_arr
     return out
 
