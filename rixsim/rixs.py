@@ -129,8 +129,9 @@ def plan_memory(n_excitation: int, n_second: int, n_intermediate: int, n_final: 
     n_pairs = n_f * n_g
     fixed = (_BYTES_C * n_in * n_m * n_g                  # contracted incident dipoles
              + _BYTES_F * n_excitation * n_pairs          # stored channel intensities W
-             + 3 * _BYTES_F * n_excitation * n_second)    # map, elastic part, gather/interpolation copy
-    per_pair = 4 * _BYTES_F * max(n_second, 1)            # stick matrix + voigt temporaries per (f, g)
+             + 4 * _BYTES_F * n_excitation * n_second)    # map, elastic part, gathered copies, their sum
+    # stick matrix + voigt temporaries, and the masked weight columns, per (f, g) pair of a chunk
+    per_pair = 4 * _BYTES_F * max(n_second, 1) + _BYTES_F * n_excitation
 
     def dout_bytes(fc):          # n_out contracted rows + one extracted component and its conjugate
         return _BYTES_C * (n_out + 2) * fc * n_m
@@ -250,12 +251,17 @@ def _channel_weights(tr, ch, omegas, f_idx, g_idx, plan: MemoryPlan, progress=Fa
     return out
 
 
-def _broaden(weights, shifts, axis, final_fwhm, resolution_fwhm, pair_chunk) -> np.ndarray:
-    """``weights (n_ω, n_pairs) @ B (n_pairs, n_axis)`` with unit-area Voigt sticks at ``shifts``."""
+def _broaden(weights, shifts, mask, axis, final_fwhm, resolution_fwhm, pair_chunk) -> np.ndarray:
+    """``weights[:, mask] (n_ω, n_pairs) @ B (n_pairs, n_axis)`` with unit-area Voigt sticks at ``shifts``.
+
+    The mask is applied chunk by chunk so ``weights`` is never copied whole.
+    """
     out = np.zeros((weights.shape[0], axis.size))
     for start in range(0, shifts.size, pair_chunk):
         sl = slice(start, start + pair_chunk)
-        out += weights[:, sl] @ stick_matrix(axis, shifts[sl], final_fwhm, resolution_fwhm)
+        sel = mask[sl]
+        if sel.any():
+            out += weights[:, sl][:, sel] @ stick_matrix(axis, shifts[sl][sel], final_fwhm, resolution_fwhm)
     return out
 
 
@@ -354,7 +360,8 @@ def rixs_map(transitions: EdgeTransitions, excitation, *, loss=None, emission=No
     hi = e_i[g_idx].max() + grid[-1] + margin
     f_idx = np.flatnonzero((e_i >= lo) & (e_i <= hi))
     n_u, n_v = ch.out_vectors.shape[0], ch.in_vectors.shape[0]
-    plan = plan_memory(exc.size, grid.size, tr.n_intermediate, f_idx.size, g_idx.size, n_u, n_v, memory_gb)
+    n_second = max(grid.size, loss_ax.size if loss_ax is not None else emi_ax.size)
+    plan = plan_memory(exc.size, n_second, tr.n_intermediate, f_idx.size, g_idx.size, n_u, n_v, memory_gb)
     log.debug("rixs_map: %d incident × %d loss points, %d intermediate, %d final, %d initial; %s",
               exc.size, grid.size, tr.n_intermediate, f_idx.size, g_idx.size, plan)
 
@@ -368,9 +375,9 @@ def rixs_map(transitions: EdgeTransitions, excitation, *, loss=None, emission=No
         w = w.reshape(exc.size, -1)
         shifts = (e_i[f_idx][:, None] - e_i[g_idx][None, :]).ravel()
         is_el = np.abs(shifts) < tol
-        inel = gather(_broaden(w[:, ~is_el], shifts[~is_el], grid, fl, fg, plan.pair_chunk))
+        inel = gather(_broaden(w, shifts, ~is_el, grid, fl, fg, plan.pair_chunk))
         if elastic:
-            el = gather(_broaden(w[:, is_el], shifts[is_el], grid, fl, fg, plan.pair_chunk))
+            el = gather(_broaden(w, shifts, is_el, grid, fl, fg, plan.pair_chunk))
             z = inel + el
         else:
             z, el = inel, None
