@@ -24,8 +24,9 @@ emission density is, exactly,
     \\qquad k_j = \\frac{\\mu_j(E)}{\\sin\\alpha} + \\frac{\\mu_j(E')}{\\sin\\beta},
 
 with :math:`\\mu_j` the total linear attenuation of layer j (1/nm) and :math:`S_j(E, E')` the emission per unit
-path: for a line ℓ of element a from core shell s, :math:`S = \\mu_{a,j}(E)\\, f_s(E)\\, \\omega_s\\, b_\\ell\\,
-g_\\ell(E')` (photoabsorption of a, shell fraction, fluorescence yield, branching, unit-area line shape).
+path: for a line ℓ of element a from core shell s, :math:`S = \\mu_{a,j}(E)\\, h_s(E)\\, \\omega_s\\, b_\\ell\\,
+g_\\ell(E')` (photoabsorption of a, core holes in s per absorption after Coster–Kronig transfer — see
+:func:`hole_populations` —, fluorescence yield, branching, unit-area line shape).
 For one thick layer this is the textbook
 
 .. math:: I_F(E) \\propto \\frac{\\varepsilon\\,\\mu_a(E)}{\\mu(E) + \\mu(E_F)\\,\\sin\\alpha/\\sin\\beta}
@@ -56,7 +57,8 @@ energy independent across one edge.
 
 Approximations
 --------------
-Coster–Kronig transfer (L2 → L3 holes), cascades and secondary fluorescence are not included; lines are
+Coster–Kronig transfer moves holes between L sub-shells (:func:`hole_populations`) but not its satellite
+shift; radiative cascades and secondary fluorescence are not included; lines are
 Gaussian of one FWHM (spectrometer resolution and natural width together); the TM's valence emission without
 a RIXS map is its tabulated Lα/Lβ lines with energy-independent yields (fluorescence ∝ absorption).
 """
@@ -79,7 +81,7 @@ from .sample import (Geometry, Layer, Sample, element_mu_per_nm, layer_mu_per_nm
                      shell_photo_fraction, _check_element)
 
 __all__ = [
-    "EmissionLine", "emission_lines", "ChannelWindows", "default_windows", "detected_map", "tey",
+    "EmissionLine", "emission_lines", "hole_populations", "ChannelWindows", "default_windows", "detected_map", "tey",
     "predict_channels", "Channels", "window_yield", "tfy_from_map", "pfy_from_map", "ipfy_from_map",
     "spfy_from_map", "ccpfy_from_map", "true_absorption", "normalise_edge", "match_to_reference", "r_factor",
     "l3_l2_ratio",
@@ -146,6 +148,39 @@ def emission_lines(element: str, min_energy_ev: float = 100.0) -> tuple:
     """
     _check_element(element)
     return _lines(element, float(validate.nonnegative(min_energy_ev, "min_energy_ev", "eV")))
+
+
+_CK_SHELLS = ("L1", "L2", "L3")
+
+
+def hole_populations(layer: Layer, element: str, energies, part: str = "all") -> dict:
+    """Core holes per absorbed photon of ``element`` in each shell after Coster–Kronig transfer.
+
+    .. math:: h_{L3} = f_{L3} + f_{23} f_{L2} + f_{13} f_{L1},\\qquad h_{L2} = f_{L2} + f_{12} f_{L1},
+              \\qquad h_{L1} = f_{L1},\\qquad h_K = f_K
+
+    with :math:`f_s` the shell fractions of :func:`~rixsim.sample.shell_photo_fraction` and :math:`f_{ij}`
+    the Coster–Kronig probabilities (``f13`` including the path via L2) of Elam et al. (2002) through
+    ``xraydb.ck_probability`` (Mn: f23 = 0.39, f13 = 0.70, f12 = 0.30).  An L2 hole therefore emits L2
+    lines with the L2 yield and, after transfer, L3 lines with the L3 yield — which is why PFY's L2/L3
+    ratio differs from the absorption's even without self-absorption.  The satellite shift of emission from
+    transferred holes (an extra M-shell spectator) is neglected.
+    """
+    E = np.atleast_1d(np.asarray(energies, dtype=float))
+    edges = xraydb.xray_edges(element)
+    f = {s: shell_photo_fraction(layer, element, s, E, part) for s in ("K",) + _CK_SHELLS if s in edges}
+    h = dict(f)
+    if all(s in f for s in _CK_SHELLS):
+        ck = _ck(element)
+        h["L3"] = f["L3"] + ck["L2", "L3"] * f["L2"] + ck["L1", "L3"] * f["L1"]
+        h["L2"] = f["L2"] + ck["L1", "L2"] * f["L1"]
+    return h
+
+
+@lru_cache(maxsize=128)
+def _ck(element: str) -> dict:
+    return {(a, b): float(xraydb.ck_probability(element, a, b, total=True))
+            for a, b in (("L2", "L3"), ("L1", "L3"), ("L1", "L2"))}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -355,8 +390,7 @@ def _detected_kernel(sample, geometry, E, Ep, edges, fwhm, min_e, tm, maps):
             if not lines:
                 continue
             mu_el = element_mu_per_nm(layer, el, E, "photo")
-            shells = {ln.shell for ln in lines}
-            frac = {s: shell_photo_fraction(layer, el, s, E) for s in shells}
+            holes = hole_populations(layer, el, E)
             replaced = []
             for ln in lines:
                 line_shape = _gauss_bins(edges, ln.energy, fwhm)[None, :]
@@ -364,13 +398,13 @@ def _detected_kernel(sample, geometry, E, Ep, edges, fwhm, min_e, tm, maps):
                     # the map stands for the decay of bound (white-line) excitations; continuum
                     # ionisation (the edge step) still decays by normal fluorescence
                     replaced.append(ln)
-                    step = shell_photo_fraction(layer, el, ln.shell, E, part="step")
-                    src += (mu_el * step * ln.yield_per_hole)[:, None] * line_shape
+                    step = hole_populations(layer, el, E, part="step")
+                    src += (mu_el * step.get(ln.shell, 0.0) * ln.yield_per_hole)[:, None] * line_shape
                     continue
-                src += (mu_el * frac[ln.shell] * ln.yield_per_hole)[:, None] * line_shape
+                src += (mu_el * holes.get(ln.shell, 0.0) * ln.yield_per_hole)[:, None] * line_shape
             if replaced:
-                target = sum(mu_el * shell_photo_fraction(layer, el, ln.shell, E, part="white")
-                             * ln.yield_per_hole for ln in replaced)
+                white = hole_populations(layer, el, E, part="white")
+                target = sum(mu_el * white.get(ln.shell, 0.0) * ln.yield_per_hole for ln in replaced)
                 row = m @ np.diff(edges)
                 denom = float(row @ row)
                 if denom <= 0:

@@ -6,6 +6,7 @@ import pytest
 import xraydb
 
 from rixsim.channels import (ChannelWindows, ccpfy_from_map, default_windows, detected_map, emission_lines,
+                             hole_populations,
                              ipfy_from_map, match_to_reference, normalise_edge, pfy_from_map,
                              predict_channels, r_factor, spfy_from_map, tey, tfy_from_map, window_yield)
 from rixsim.errors import InputError
@@ -23,6 +24,18 @@ def two_lorentzian(e, e3=643.5, e2=654.0):
 def mn_edge(e3=643.5, e2=654.0, ratio=8.0):
     e = np.linspace(628.0, 672.0, 441)
     return ResonantEdge("Mn", "L2,3", Spectrum(e, two_lorentzian(e, e3, e2)), white_line_peak_over_jump=ratio)
+
+
+# Coster–Kronig probabilities of Mn (Elam et al. 2002 tables): an L2 hole becomes an L3 hole with f23 = 0.39;
+# L1 (769 eV) is not ionised below 670 eV.
+MN_F23 = 0.39
+
+
+def mn_holes(layer, E):
+    """Holes per Mn absorption in L3 and L2 after Coster–Kronig transfer (written out independently)."""
+    f3 = shell_photo_fraction(layer, "Mn", "L3", E)
+    f2 = shell_photo_fraction(layer, "Mn", "L2", E)
+    return {"L3": f3 + MN_F23 * f2, "L2": f2}
 
 
 def line_fraction_in(window, centre, fwhm):
@@ -48,7 +61,7 @@ def test_lines_and_default_windows_match_seed_fig2():
 
 # ---------------------------------------------------------------- thin & dilute limit
 def test_thin_dilute_limit_is_absorption_times_yield():
-    """d → 0: I_window = Ω/4π · d/sin α · Σ_lines ω b μ_a f_shell · (Gaussian share in window), no saturation."""
+    """d → 0: I_window = Ω/4π · d/sin α · Σ_lines ω b μ_a h_shell · (Gaussian share in window), no saturation."""
     layer = Layer("Mg0.99Mn0.01O", 3.58, 0.01, resonances=(mn_edge(),))
     geo = Geometry(30.0, 60.0, 0.1)
     fwhm = 1.0
@@ -56,13 +69,14 @@ def test_thin_dilute_limit_is_absorption_times_yield():
     dmap = detected_map(Sample(layer), geo, E, np.arange(540.0, 660.0, 0.01), line_fwhm=fwhm)
     win = default_windows("Mn")
     mu = element_mu_per_nm(layer, "Mn", E, "photo")
+    holes = mn_holes(layer, E)
     for name, window, extract in (("PFY", win.pfy, pfy_from_map), ("ccPFY", win.ccpfy, ccpfy_from_map),
                                   ("sPFY", win.spfy, spfy_from_map)):
         expected = np.zeros_like(E)
         for ln in emission_lines("Mn"):
             share = line_fraction_in(window, ln.energy, fwhm)
-            if share > 0:
-                expected += ln.yield_per_hole * share * shell_photo_fraction(layer, "Mn", ln.shell, E)
+            if share > 0 and ln.shell in holes:
+                expected += ln.yield_per_hole * share * holes[ln.shell]
         expected *= geo.solid_angle_fraction * layer.thickness_nm / geo.sin_in * mu
         got = extract(dmap, window).intensity
         on = expected > 1e-3 * expected.max()
@@ -83,7 +97,9 @@ def test_thin_dilute_map_channels_follow_absorption():
     for ln in emission_lines("Mn"):
         if ln.shell in valence and not ln.core_core:
             valence[ln.shell] += ln.yield_per_hole
-    white = sum(w * shell_photo_fraction(layer, "Mn", s, E, part="white") for s, w in valence.items()) * mu
+    f_white = {s: shell_photo_fraction(layer, "Mn", s, E, part="white") for s in ("L3", "L2")}
+    h_white = {"L3": f_white["L3"] + MN_F23 * f_white["L2"], "L2": f_white["L2"]}
+    white = sum(w * h_white[s] for s, w in valence.items()) * mu
     rixs = RixsMap(E, emi, white[:, None] * np.exp(-0.5 * ((emi[None, :] - 640.0) / 1.5) ** 2))
     with_map = detected_map(Sample(layer), geo, E, resonant_element="Mn", resonant_maps=rixs)
     lines_only = detected_map(Sample(layer), geo, E)
@@ -91,7 +107,8 @@ def test_thin_dilute_map_channels_follow_absorption():
     for extract in (lambda m: pfy_from_map(m, win.pfy), tfy_from_map):
         np.testing.assert_allclose(extract(with_map).intensity, extract(lines_only).intensity, rtol=2e-3)
     # and both follow the yield-weighted absorption Σ_s ω_s μ_s
-    weighted = Spectrum(E, sum(w * shell_photo_fraction(layer, "Mn", s, E) for s, w in valence.items()) * mu)
+    holes = mn_holes(layer, E)
+    weighted = Spectrum(E, sum(w * holes[s] for s, w in valence.items()) * mu)
     assert r_factor(pfy_from_map(with_map, win.pfy), weighted) < 1e-3
     assert r_factor(tey(Sample(layer), geo, E), Spectrum(E, mu)) < 1e-3
 
@@ -108,11 +125,11 @@ def test_thick_limit_is_the_analytic_saturation_form():
     mu_mn = element_mu_per_nm(layer, "Mn", E, "photo")
     g = geo.sin_in / geo.sin_out
     expected = np.zeros_like(E)
+    holes = mn_holes(layer, E)
     for ln in emission_lines("Mn"):
         if 635.0 < ln.energy < 651.0:
             mu_f = layer_mu_per_nm(layer, [ln.energy], "total")[0]
-            expected += (ln.yield_per_hole * mu_mn * shell_photo_fraction(layer, "Mn", ln.shell, E)
-                         / (mu_e + mu_f * g))
+            expected += ln.yield_per_hole * mu_mn * holes[ln.shell] / (mu_e + mu_f * g)
     on = expected > 1e-3 * expected.max()
     np.testing.assert_allclose(got[on], expected[on], rtol=2e-3)
     # saturation: the normalised L3 maximum is well below that of the true absorption
@@ -257,3 +274,12 @@ def test_bad_arguments_to_predictions():
         default_windows("Zz")
     with pytest.raises(InputError):
         ChannelWindows(pfy=(1, 0), ipfy=(1, 2), ccpfy=(1, 2), spfy=(1, 2))
+
+
+def test_coster_kronig_moves_l2_holes_to_l3():
+    layer = Layer("MnO", 5.37, resonances=(mn_edge(),))
+    h = hole_populations(layer, "Mn", E)
+    f = {s: shell_photo_fraction(layer, "Mn", s, E) for s in ("L3", "L2", "L1")}
+    # holes are conserved except those that move: Σh = Σf + f23 f_L2 (an L2 hole feeds L3, counted in both)
+    np.testing.assert_allclose(h["L3"] + h["L2"], f["L3"] + f["L2"] + MN_F23 * f["L2"], rtol=1e-12)
+    np.testing.assert_allclose(hole_populations(layer, "O", E)["K"], shell_photo_fraction(layer, "O", "K", E))
