@@ -44,7 +44,7 @@ Every state is diagonalised in one truncated basis of ground harmonic-oscillator
 k = 0 … N−1, with :math:`x = (a + a^\\dagger)/\\sqrt2`.  The kinetic energy :math:`\\frac{\\omega_g}{2}p^2` is
 used exactly (tridiagonal in k±2); potentials are evaluated in the harmonic-oscillator discrete variable
 representation (the Gauss–Hermite nodes are the eigenvalues of the truncated x matrix).  Franck–Condon
-overlaps are products of eigenvector matrices (GEMM) — no factorials.  The basis grows (doubling) until every
+overlaps are products of eigenvector matrices (GEMM) — no factorials.  The basis grows (by half) until every
 level used has less than 1e-12 of its weight in the top eighth of the basis, and until the kept levels
 exhaust the Franck–Condon sum rules to 1e-10 / 1e-8 (see :func:`vibronic_structure`); otherwise
 :class:`~rixsim.errors.ConvergenceError`.  Eigenvector signs are fixed by making the largest component
@@ -92,6 +92,12 @@ from . import validate
 from .broadening import broaden_sticks, voigt
 from .errors import ConvergenceError, InputError
 from .results import RixsMap, Spectrum
+
+__all__ = ["Potential", "FinalChannel", "VibronicModel", "OxidisedOxygenParameters", "SolvationShellParameters",
+           "VibronicStructure", "LossSticks", "SolvationComparison", "vibrational_energies", "franck_condon",
+           "vibronic_structure", "kh_amplitudes", "vibronic_rixs_map", "vibronic_rixs_spectrum", "vibronic_xas",
+           "loss_sticks", "solvation_shell_comparison", "O2_GROUND_FREQUENCY", "O2_GROUND_ANHARMONICITY",
+           "O_1S_CORE_HOLE_FWHM"]
 
 logger = logging.getLogger(__name__)
 
@@ -461,14 +467,18 @@ def _potential_values(pot: Potential, x: np.ndarray, ground_frequency: float) ->
 
 @functools.lru_cache(maxsize=64)
 def _diagonalise(pot: Potential, ground_frequency: float, n: int):
-    """All n eigenpairs of one state in the n-function basis: (energies from the minimum, vectors, H, tails)."""
+    """Lowest n/2 eigenpairs of one state in the n-function basis: (energies from the minimum, vectors (n, n/2),
+    H, tails)."""
     half_p2, nodes, u = _ho_basis(n)
     v = _potential_values(pot, nodes, ground_frequency)
     h = ground_frequency * half_p2 + (u * v) @ u.T
     h = 0.5 * (h + h.T)
+    # Only the lower half of the spectrum can be converged in an n-function basis: compute just that.
+    m = max(8, n // 2)
     eps, c = np.linalg.eigh(h)
+    eps, c = eps[:m].copy(), c[:, :m].copy()
     big = np.argmax(np.abs(c), axis=0)
-    c *= np.sign(c[big, np.arange(n)])
+    c *= np.sign(c[big, np.arange(m)])
     top = max(4, n // 8)
     tails = np.sum(c[n - top:, :] ** 2, axis=0)
     for a in (eps, c, h, tails):
@@ -482,6 +492,10 @@ def _basis_guess(pots, ground_frequency: float, n_levels: int = 0) -> int:
         ratio = max(ground_frequency / p.frequency, p.frequency / ground_frequency)
         need = max(need, int(2.0 * p.displacement**2 + 8.0 * ratio + 4 * n_levels * ratio))
     return int(max(48, min(_MAX_BASIS, 32 * math.ceil((need + 48) / 32))))
+
+
+def _grow(n: int) -> int:
+    return min(_MAX_BASIS, 32 * math.ceil(1.5 * n / 32))
 
 
 def _check_levels(name: str, pot: Potential, eps, tails, count: int) -> bool:
@@ -512,7 +526,7 @@ def vibrational_energies(potential: Potential, ground_frequency: float, n_levels
             return eps[:n_levels] - eps[0]
         if basis_size is not None or n >= _MAX_BASIS:
             raise ConvergenceError(f"{n_levels} levels not converged in a basis of {n} functions")
-        n = min(2 * n, _MAX_BASIS)
+        n = _grow(n)
 
 
 def _count(value, name: str) -> int:
@@ -530,7 +544,7 @@ def franck_condon(bra: Potential, ket: Potential, ground_frequency: float, n_bra
     """Franck–Condon overlap matrix ``S[j, k] = <bra_j | ket_k>`` (real), shape ``(n_bra, n_ket)``.
 
     Both potentials are diagonalised in one ground harmonic-oscillator basis; the overlap is the product of the
-    eigenvector matrices.  The basis doubles until every returned level is converged (see module docstring).
+    eigenvector matrices.  The basis grows until every returned level is converged (see module docstring).
     For equal harmonic frequencies and displacement x0, :math:`|S_{n0}|^2 = e^{-g}g^n/n!` with
     :math:`g = x_0^2/2` (``ket`` undisplaced).
 
@@ -557,7 +571,7 @@ def franck_condon(bra: Potential, ket: Potential, ground_frequency: float, n_bra
             return cb[:, :n_bra].T @ ck[:, :n_ket]
         if basis_size is not None or n >= _MAX_BASIS:
             raise ConvergenceError(f"Franck–Condon overlaps not converged in a basis of {n} functions")
-        n = min(2 * n, _MAX_BASIS)
+        n = _grow(n)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -633,13 +647,12 @@ def _try_structure(model: VibronicModel, n: int):
     s_mg_all = cm.T @ cg[:, :n_g]                                       # (N, n_g)
     missing = 1.0 - np.cumsum(s_mg_all**2, axis=0)                    # (N, n_g)
     n_m = _needed_count(missing @ p, _FC_SUM_TOL)
+    if n_m > n:
+        return None
     channel_pots = [model.ground] + [c.potential for c in model.channels]
     finals = []
     for ci, pot in enumerate(channel_pots):
         ef, cf, _, tf = (eg, cg, None, tg) if ci == 0 else _diagonalise(pot, wg, n)
-        if n_m > n:
-            finals.append((ef, cf, tf, n + 1))
-            continue
         s_fm_all = cf.T @ cm[:, :n_m]                                  # (N, n_m)
         miss_f = 1.0 - np.cumsum(s_fm_all**2, axis=0)                 # (N, n_m): missing weight per n
         packet = miss_f @ (s_mg_all[:n_m] ** 2 @ p)                    # (N,)
@@ -694,7 +707,7 @@ def vibronic_structure(params, basis_size: int | None = None) -> VibronicStructu
             raise ConvergenceError(f"vibronic levels not converged in a basis of {n} functions "
                                    f"(largest allowed {_MAX_BASIS}); reduce displacements, frequency ratios "
                                    f"or the temperature")
-        n = min(2 * n, _MAX_BASIS)
+        n = _grow(n)
         logger.debug("growing vibronic basis to %d functions", n)
 
 
@@ -714,9 +727,11 @@ def _gauss_nodes(fwhm: float, step: float):
 
 def _quadrature(model: VibronicModel):
     """Nodes (photon offset, site offset, weight) of the monochromator × inhomogeneous Gaussian average."""
+    # The integrand has Lorentzian structure of FWHM Γ: trapezoid steps of Γ/4 converge like exp(−πΓ/step),
+    # i.e. to ~1e-6; steps of fwhm/5 resolve the Gaussian weight itself.
     step = model.core_hole_fwhm / 4.0
-    dp, wp = _gauss_nodes(model.monochromator_fwhm, min(step, max(model.monochromator_fwhm, 1e-300) / 5.0))
-    ds, ws = _gauss_nodes(model.inhomogeneous_fwhm, min(step, max(model.inhomogeneous_fwhm, 1e-300) / 5.0))
+    dp, wp = _gauss_nodes(model.monochromator_fwhm, min(step, model.monochromator_fwhm / 5.0))
+    ds, ws = _gauss_nodes(model.inhomogeneous_fwhm, min(step, model.inhomogeneous_fwhm / 5.0))
     photon = np.repeat(dp, ds.size)
     site = np.tile(ds, dp.size)
     weight = np.repeat(wp, ds.size) * np.tile(ws, dp.size)

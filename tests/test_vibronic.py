@@ -73,6 +73,21 @@ def test_level_energies_harmonic_and_morse():
     assert np.allclose(vibrational_energies(Potential(we, wexe), we, 30), we * n - wexe * n * (n + 1), atol=1e-9)
 
 
+def test_potential_shapes():
+    wg = 0.2
+    morse = Potential(0.25, 0.004, 0.7)
+    d = 0.25**2 / (4 * 0.004)
+    assert abs(morse.dissociation_energy - d) < 1e-12
+    assert abs(morse.energy(1e3, wg)[()] - d) < 1e-9                      # dissociation limit
+    h = 1e-4                                                              # curvature at the minimum
+    curv = (morse.energy(0.7 + h, wg) - 2 * morse.energy(0.7, wg) + morse.energy(0.7 - h, wg)) / h**2
+    assert abs(curv - 0.25**2 / wg) < 1e-5                                # = harmonic ω²/ω_g
+    harm = Potential.from_huang_rhys(0.3, 1.7, wg)
+    # reorganisation energy V(0) − V(x0) = S ω
+    assert abs(harm.energy(0.0, wg) - 1.7 * 0.3) < 1e-12
+    assert abs(harm.huang_rhys(wg) - 1.7) < 1e-12
+
+
 def test_fixed_too_small_basis_raises():
     with pytest.raises(ConvergenceError):
         franck_condon(Potential(0.2, 0.0, 6.0), Potential(0.2), 0.2, 40, 1, basis_size=32)
