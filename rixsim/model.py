@@ -301,9 +301,12 @@ class ClusterModel:
         for rows, cols in gm.blocks:          # eigenvectors of a block vanish outside its rows
             v_b = gm.vectors[np.ix_(rows, cols)]
             for a, ta in enumerate(t_ops):
-                dip[a, cols, :] = _project(v_b, ta[rows], v_i)
-        n32 = self.j32_hole_operator()
-        c32 = np.real(np.sum(gm.vectors.conj() * (n32 @ gm.vectors), axis=0))
+                dip[a, cols, :] = _project(v_b, _real_if_possible(ta[rows]), v_i)
+        n32 = _real_if_possible(self.j32_hole_operator())
+        c32 = np.empty(gm.energies.size)
+        for rows, cols in gm.blocks:
+            v_b = gm.vectors[np.ix_(rows, cols)]
+            c32[cols] = np.real(np.sum(v_b.conj() * (n32[rows][:, rows] @ v_b), axis=0))
         c32 = np.clip(c32, 0.0, 1.0)
         fwhm = c32 * self.l3_fwhm + (1.0 - c32) * self.l2_fwhm
         e_m = gm.energies - gi.energies[0]
@@ -352,6 +355,12 @@ def block_eigh(h: sp.spmatrix):
         blocks.append((idx, cols))
         start += w.size
     return energies[order], vectors, tuple(blocks)
+
+
+def _real_if_possible(op: sp.spmatrix) -> sp.spmatrix:
+    """Drop a zero imaginary part so products with real eigenvectors stay real."""
+    op = sp.csr_matrix(op)
+    return op.real if np.abs(op.data.imag).max(initial=0.0) < 1e-14 else op
 
 
 def _project(bra_vectors: np.ndarray, op: sp.spmatrix, ket_vectors: np.ndarray) -> np.ndarray:

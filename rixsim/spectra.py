@@ -68,7 +68,10 @@ def _transitions(source, temperature_k):
     if isinstance(source, EdgeTransitions):
         return source
     if hasattr(source, "transitions"):
-        return source.transitions(temperature_k=temperature_k)
+        # XAS needs only the populated initial states: Boltzmann factors below e^-30 are dropped
+        from .model import K_B_EV
+        cutoff = 30.0 * K_B_EV * float(temperature_k) + 1e-5
+        return source.transitions(temperature_k=temperature_k, max_initial_energy=cutoff)
     raise InputError(f"expected a model (with .transitions) or an EdgeTransitions; got {type(source).__name__}")
 
 
@@ -85,9 +88,18 @@ def xas_sticks(source, polarization="isotropic", temperature_k: float = 0.0) -> 
     weights = strength * tr.initial_weights[pop][None, :]
     energy = tr.edge_offset + tr.intermediate_energies[:, None] - tr.initial_energies[pop][None, :]
     fwhm = np.broadcast_to(tr.intermediate_fwhm[:, None], energy.shape)
-    keep = weights > 1e-14 * max(weights.max(initial=0.0), 1e-300)
-    order = np.argsort(energy[keep])
-    return Sticks(energy[keep][order], weights[keep][order], fwhm[keep][order])
+    keep = weights > 1e-12 * max(weights.max(initial=0.0), 1e-300)
+    return _merge_sticks(energy[keep], weights[keep], fwhm[keep])
+
+
+def _merge_sticks(energy, weights, fwhm, tol: float = 1e-7) -> Sticks:
+    """Sum lines of equal energy and width (within ``tol`` eV): degenerate initial states give many."""
+    if energy.size == 0:
+        return Sticks(energy, weights, fwhm)
+    key = np.stack([np.round(energy / tol), np.round(fwhm / tol)], axis=1)
+    uniq, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=weights, minlength=uniq.shape[0])
+    return Sticks(energy[first], summed, fwhm[first])
 
 
 def xas(source, energies, polarization="isotropic", temperature_k: float = 0.0, gauss_fwhm: float = 0.0,
