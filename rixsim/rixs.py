@@ -32,12 +32,13 @@ the absolute resonance energy); ``loss`` is an energy loss in eV (excitation −
 
 Speed and memory
 ----------------
-The incident energies are processed in blocks.  For a block the resonance denominators fill
-``M[m, (ω, v, g)]``; one complex GEMM with the polarisation-contracted emission dipoles
-``Dout[(u, f), m]`` gives every amplitude of the block; a numba kernel turns amplitudes into channel
-intensities ``W[ω, f, g]``.  The loss broadening is a second (real) GEMM, ``W @ B`` with the stick matrix
-``B[(f, g), ℓ]``, chunked over (f, g).  Only final states within the requested loss range (± 20 total line
-widths) are kept.  The block size follows from ``memory_gb`` via :func:`plan_memory`.
+Final states are processed in chunks and, within a chunk, incident energies in blocks.  For a block the
+resonance denominators fill ``M[m, (ω, v, g)]``; one complex GEMM with the polarisation-contracted emission
+dipoles ``Dout[(u, f), m]`` gives every amplitude of the block; a numba kernel turns amplitudes into channel
+intensities ``W[ω, f, g]``.  The loss broadening of the chunk is a second (real) GEMM, ``W @ B`` with the
+stick matrix ``B[(f, g), ℓ]``, itself chunked over (f, g), added into the map.  Only final states within the
+requested loss range (± ``margin_fwhm`` total line widths) are kept.  Chunk and block sizes follow from
+``memory_gb`` via :func:`plan_memory`, so the working set does not grow with the basis size.
 """
 from __future__ import annotations
 
@@ -72,24 +73,27 @@ _BYTES_F = 8
 class MemoryPlan:
     """How a map is cut into pieces to stay within a memory budget (bytes are estimates of live arrays).
 
+    The map is built one chunk of final states at a time (amplitudes → channel intensities → broadened and
+    added to the map), and within a chunk one block of incident energies per GEMM.
+
     Attributes
     ----------
     block : int
         Incident energies per amplitude GEMM.
     final_chunk : int
-        Final states per amplitude GEMM (the contracted emission dipoles are built one chunk at a time).
+        Final states per chunk.
     pair_chunk : int
         (f, g) pairs per broadening GEMM.
     bytes_fixed : int
-        Arrays alive for the whole map (incident dipoles, stored channel intensities, outputs).
+        Arrays alive for the whole map (incident dipoles, map and elastic part with their gathered copies).
     bytes_final_chunk : int
-        Contracted emission dipoles of one final-state chunk, with their temporaries.
+        Per final-state chunk: contracted emission dipoles (with temporaries) and channel intensities.
     bytes_per_energy : int
         Block arrays per incident energy (denominators, amplitudes, intensities) at ``final_chunk``.
     bytes_sticks : int
-        Stick-matrix chunk and scipy's temporaries.
+        Stick-matrix chunk, scipy's temporaries and the selected weight columns.
     bytes_total : int
-        Estimated peak: the sum of fixed, final-chunk, ``block × per_energy`` and stick terms.
+        Estimated peak: fixed + final chunk + ``block × per_energy`` + sticks.
     budget_bytes : int
     """
 
@@ -106,7 +110,7 @@ class MemoryPlan:
 
 def plan_memory(n_excitation: int, n_second: int, n_intermediate: int, n_final: int, n_initial: int,
                 n_out: int = 3, n_in: int = 3, memory_gb: float = 1.0) -> MemoryPlan:
-    """Choose incident-energy block, final-state chunk and stick chunk so the working set fits ``memory_gb``.
+    """Choose final-state chunk, incident-energy block and stick chunk so the working set fits ``memory_gb``.
 
     Parameters
     ----------
@@ -122,41 +126,38 @@ def plan_memory(n_excitation: int, n_second: int, n_intermediate: int, n_final: 
     Raises
     ------
     InputError
-        When even one incident energy and one final state per block do not fit.
+        When even one incident energy and one final state per block do not fit (the map, the incident
+        dipoles and one of everything else exceed the budget).
     """
     budget = int(validate.nonnegative(memory_gb, "memory_gb", "GB") * 1e9)
     n_m, n_f, n_g = n_intermediate, max(n_final, 1), n_initial
     n_pairs = n_f * n_g
-    fixed = (_BYTES_C * n_in * n_m * n_g                  # contracted incident dipoles
-             + _BYTES_F * n_excitation * n_pairs          # stored channel intensities W
-             + 4 * _BYTES_F * n_excitation * n_second)    # map, elastic part, gathered copies, their sum
-    # stick matrix + voigt temporaries, and the masked weight columns, per (f, g) pair of a chunk
+    fixed = (_BYTES_C * n_in * n_m * n_g                   # contracted incident dipoles
+             + 4 * _BYTES_F * n_excitation * n_second)     # map, elastic part, gathered copies, their sum
+    # per final state of a chunk: n_out contracted emission rows + one extracted component and its
+    # conjugate, and the channel intensities W[ω, f, g] of every incident energy
+    per_final = _BYTES_C * (n_out + 2) * n_m + _BYTES_F * n_excitation * n_g
+    # stick matrix + voigt temporaries, and the selected weight columns, per (f, g) pair of a chunk
     per_pair = 4 * _BYTES_F * max(n_second, 1) + _BYTES_F * n_excitation
 
-    def dout_bytes(fc):          # n_out contracted rows + one extracted component and its conjugate
-        return _BYTES_C * (n_out + 2) * fc * n_m
-
-    def energy_bytes(fc):        # M + amplitudes + W block
+    def energy_bytes(fc):        # M + amplitudes + W block, per incident energy
         return _BYTES_C * n_m * n_in * n_g + _BYTES_C * n_out * fc * n_in * n_g + _BYTES_F * fc * n_g
 
     avail = budget - fixed
-    minimum = dout_bytes(1) + energy_bytes(1) + per_pair
-    if avail < minimum:
-        raise InputError(f"memory_gb={memory_gb!r} is too small for this map; at least "
-                         f"{(fixed + minimum) / 1e9:.3g} GB needed ({n_excitation} incident × {n_second} loss "
-                         f"points, {n_m} intermediate, {n_final} final, {n_g} initial states)")
-    # sticks get up to a quarter of what is left, the emission dipoles up to half of the rest
+    if avail < per_final + energy_bytes(1) + per_pair:
+        need = (fixed + per_final + energy_bytes(1) + per_pair) / 1e9
+        raise InputError(f"memory_gb={memory_gb!r} is too small for this map; at least {need:.3g} GB needed "
+                         f"({n_excitation} incident × {n_second} loss points, {n_m} intermediate, {n_final} "
+                         f"final, {n_g} initial states)")
     pair_chunk = int(min(n_pairs, max(1, (avail // 4) // per_pair)))
     sticks = pair_chunk * per_pair
     rest = avail - sticks
-    f_chunk = n_f
-    if dout_bytes(f_chunk) + energy_bytes(f_chunk) > rest or dout_bytes(f_chunk) > rest // 2:
-        f_chunk = int(max(1, min(n_f, (rest // 2) // (_BYTES_C * (n_out + 2) * n_m))))
-        while f_chunk > 1 and dout_bytes(f_chunk) + energy_bytes(f_chunk) > rest:
-            f_chunk = max(1, f_chunk // 2)
-    block = int(max(1, min(n_excitation, (rest - dout_bytes(f_chunk)) // energy_bytes(f_chunk))))
-    total = fixed + dout_bytes(f_chunk) + block * energy_bytes(f_chunk) + sticks
-    return MemoryPlan(block, int(f_chunk), pair_chunk, int(fixed), int(dout_bytes(f_chunk)),
+    f_chunk = int(max(1, min(n_f, (rest // 2) // per_final)))
+    while f_chunk > 1 and f_chunk * per_final + energy_bytes(f_chunk) > rest:
+        f_chunk = max(1, f_chunk // 2)
+    block = int(max(1, min(n_excitation, (rest - f_chunk * per_final) // energy_bytes(f_chunk))))
+    total = fixed + f_chunk * per_final + block * energy_bytes(f_chunk) + sticks
+    return MemoryPlan(block, f_chunk, pair_chunk, int(fixed), int(f_chunk * per_final),
                       int(energy_bytes(f_chunk)), int(sticks), int(total), budget)
 
 
@@ -213,41 +214,34 @@ def _sparse_coefficients(ch: PolarizationChannels):
             np.ascontiguousarray(ch.coefficients[q, u, v]), np.ascontiguousarray(ch.weights))
 
 
-def _channel_weights(tr, ch, omegas, f_idx, g_idx, plan: MemoryPlan, progress=False) -> np.ndarray:
-    """``W[ω, f, g]`` = channel intensity ``Σ_q w_q |A_q|²`` (no Boltzmann weight, no broadening)."""
+def _channel_weights(tr, ch, omegas, f_idx, g_idx, block: int, bar=None) -> np.ndarray:
+    """``W[ω, f, g]`` = channel intensity ``Σ_q w_q |A_q|²`` for the final states ``f_idx`` (no Boltzmann
+    weight, no broadening), ``block`` incident energies per GEMM."""
     d = np.asarray(tr.dipole)
     n_m, n_f, n_g = tr.n_intermediate, f_idx.size, g_idx.size
     n_u, n_v = ch.out_vectors.shape[0], ch.in_vectors.shape[0]
     din = _absorption_dipoles(d, ch.in_vectors, g_idx)
+    dout = _emission_dipoles(d, ch.out_vectors, f_idx)
     e_m = np.ascontiguousarray(tr.intermediate_energies, dtype=float)
     hw_m = np.ascontiguousarray(0.5 * tr.intermediate_fwhm, dtype=float)
     e_g = np.ascontiguousarray(tr.initial_energies[g_idx], dtype=float)
     sparse = _sparse_coefficients(ch)
-    block, fc_max = plan.block, plan.final_chunk
     out = np.empty((omegas.size, n_f, n_g))
     m_buf = np.empty(n_m * block * n_v * n_g, dtype=complex)
-    a_buf = np.empty(n_u * fc_max * block * n_v * n_g, dtype=complex)
-    w_buf = np.empty(block * fc_max * n_g)
-    steps = [(f0, w0) for f0 in range(0, n_f, fc_max) for w0 in range(0, omegas.size, block)]
-    if progress:
-        from tqdm.auto import tqdm
-        steps = tqdm(steps, desc="RIXS map", unit="block")
-    dout, current = None, -1
-    for f0, w0 in steps:
-        fsl = slice(f0, min(f0 + fc_max, n_f))
-        fc = fsl.stop - fsl.start
-        if f0 != current:
-            dout, current = None, f0
-            dout = _emission_dipoles(d, ch.out_vectors, f_idx[fsl])
+    a_buf = np.empty(n_u * n_f * block * n_v * n_g, dtype=complex)
+    w_buf = np.empty(block * n_f * n_g)
+    for w0 in range(0, omegas.size, block):
         om = np.ascontiguousarray(omegas[w0:w0 + block])
         nb = om.size
         m_arr = m_buf[: n_m * nb * n_v * n_g].reshape(n_m, nb, n_v, n_g)
         kk.resonance_block(din, e_m, hw_m, e_g, om, float(tr.edge_offset), m_arr)
-        a_arr = a_buf[: n_u * fc * nb * n_v * n_g].reshape(n_u * fc, nb * n_v * n_g)
+        a_arr = a_buf[: n_u * n_f * nb * n_v * n_g].reshape(n_u * n_f, nb * n_v * n_g)
         np.matmul(dout, m_arr.reshape(n_m, nb * n_v * n_g), out=a_arr)
-        w_arr = w_buf[: nb * fc * n_g].reshape(nb, fc, n_g)
-        kk.channel_intensity(a_arr.reshape(n_u, fc, nb, n_v, n_g), *sparse, w_arr)
-        out[w0:w0 + nb, fsl] = w_arr
+        w_arr = w_buf[: nb * n_f * n_g].reshape(nb, n_f, n_g)
+        kk.channel_intensity(a_arr.reshape(n_u, n_f, nb, n_v, n_g), *sparse, w_arr)
+        out[w0:w0 + nb] = w_arr
+        if bar is not None:
+            bar.update(1)
     return out
 
 
@@ -365,22 +359,33 @@ def rixs_map(transitions: EdgeTransitions, excitation, *, loss=None, emission=No
     log.debug("rixs_map: %d incident × %d loss points, %d intermediate, %d final, %d initial; %s",
               exc.size, grid.size, tr.n_intermediate, f_idx.size, g_idx.size, plan)
 
-    shape = exc.shape + (loss_ax.size if loss_ax is not None else emi_ax.size,)
-    if f_idx.size == 0:
-        z = np.zeros(shape)
-        el = z.copy() if elastic else None
-    else:
-        w = _channel_weights(tr, ch, exc, f_idx, g_idx, plan, progress)
-        w *= tr.initial_weights[g_idx][None, None, :]
+    inel = np.zeros((exc.size, grid.size))
+    el = np.zeros((exc.size, grid.size)) if elastic else None
+    chunks = range(0, f_idx.size, plan.final_chunk)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(chunks) * -(-exc.size // plan.block), desc="RIXS map", unit="block")
+    p_g = tr.initial_weights[g_idx]
+    for f0 in chunks:
+        fc_idx = f_idx[f0:f0 + plan.final_chunk]
+        w = _channel_weights(tr, ch, exc, fc_idx, g_idx, plan.block, bar)
+        w *= p_g[None, None, :]
         w = w.reshape(exc.size, -1)
-        shifts = (e_i[f_idx][:, None] - e_i[g_idx][None, :]).ravel()
+        shifts = (e_i[fc_idx][:, None] - e_i[g_idx][None, :]).ravel()
         is_el = np.abs(shifts) < tol
-        inel = gather(_broaden(w, shifts, ~is_el, grid, fl, fg, plan.pair_chunk))
+        inel += _broaden(w, shifts, ~is_el, grid, fl, fg, plan.pair_chunk)
         if elastic:
-            el = gather(_broaden(w, shifts, is_el, grid, fl, fg, plan.pair_chunk))
-            z = inel + el
-        else:
-            z, el = inel, None
+            el += _broaden(w, shifts, is_el, grid, fl, fg, plan.pair_chunk)
+        del w
+    if bar is not None:
+        bar.close()
+    inel = gather(inel)
+    if elastic:
+        el = gather(el)
+        z = inel + el
+    else:
+        z = inel
     meta = dict(final_fwhm=fl, resolution_fwhm=fg, channels=ch.label, powder=bool(powder),
                 elastic=bool(elastic), elastic_tol=tol, temperature_k=tr.temperature_k,
                 n_final=int(f_idx.size), n_initial=int(g_idx.size), block=plan.block,

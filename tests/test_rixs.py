@@ -439,6 +439,11 @@ def test_memory_plan_for_a_400_by_2000_map_fits_the_budget():
     # a bigger basis only makes blocks smaller, never the estimate larger than the budget
     big = plan_memory(400, 2000, 20000, 5000, 6, 3, 3, 2.0)
     assert big.bytes_total <= 2e9 and big.block < plan_memory(400, 2000, 2000, 1000, 6, 3, 3, 2.0).block
+    # whatever the basis: 10⁵ final states, 3·10⁴ intermediate, 30 populated initial states
+    huge = plan_memory(400, 2000, 30000, 100000, 30, 3, 3, 2.0)
+    assert huge.bytes_total <= 2e9 and huge.final_chunk < 100000
+    assert huge.bytes_fixed + huge.bytes_final_chunk + huge.block * huge.bytes_per_energy \
+        + huge.bytes_sticks == huge.bytes_total
 
 
 def test_measured_peak_allocation_stays_within_the_estimate():
@@ -448,9 +453,10 @@ def test_measured_peak_allocation_stays_within_the_estimate():
     budget_gb = 0.004
     plan = plan_memory(exc.size, loss.size, 150, 40, tr.populated.size, 3, 3, budget_gb)
     assert plan.block < exc.size                   # the budget forces real chunking
-    rixs_map(tr, exc[:2], loss=loss, powder=True, geometry=ScatteringGeometry())   # compile outside
+    kw = dict(loss=loss, powder=True, geometry=ScatteringGeometry(), margin_fwhm=None)
+    rixs_map(tr, exc[:2], **kw)                    # compile the kernels outside the measurement
     tracemalloc.start()
-    rmap = rixs_map(tr, exc, loss=loss, powder=True, geometry=ScatteringGeometry(), memory_gb=budget_gb)
+    rmap = rixs_map(tr, exc, memory_gb=budget_gb, **kw)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert isinstance(rmap, RixsMap) and rmap.meta["block"] == plan.block
