@@ -29,6 +29,13 @@ then varied (C site 3.0–4.0 eV, N site 0.7–1.1 eV) to show how robust the ra
 Printed: both contrasts for (A) the pure ions and (B) electrode-like mixtures (½ HS Mn2+ N-site + ½ LS Mn2+
 or LS Mn1+ C-site, discharged vs charged), and their ratios mRIXS/sXAS.
 
+Result (first run, 2026-11-25): mRIXS separates the two states better by every metric, but only by
+1.0–1.8× for the pure ions and 1.5–2.8× for the electrode-like mixtures (TV 1.52×, 1−cos 2.71×, peak 1.83× at
+10Dq 0.9/3.5 eV) — "larger", not "far larger".  In these atomic multiplet models the sXAS of LS d⁶ and
+HS d⁵ already differ strongly (TV 0.54); the weak sXAS contrast seen in experiment (covalent Mn–CN bonding,
+π back-donation, ligand-to-metal charge transfer) is beyond an atomic model, so this script does not
+reproduce the size of the effect in Fig. 5, only its sign.
+
 Run:  /work/venv/bin/python validation/mn1_vs_mn2.py
 """
 from __future__ import annotations
