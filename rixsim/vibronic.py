@@ -92,11 +92,12 @@ from . import validate
 from .broadening import broaden_sticks, voigt
 from .errors import ConvergenceError, InputError
 from .results import RixsMap, Spectrum
+from .transitions import EdgeTransitions
 
 __all__ = ["Potential", "FinalChannel", "VibronicModel", "OxidisedOxygenParameters", "SolvationShellParameters",
            "VibronicStructure", "LossSticks", "SolvationComparison", "vibrational_energies", "franck_condon",
            "vibronic_structure", "kh_amplitudes", "vibronic_rixs_map", "vibronic_rixs_spectrum", "vibronic_xas",
-           "loss_sticks", "solvation_shell_comparison", "O2_GROUND_FREQUENCY", "O2_GROUND_ANHARMONICITY",
+           "loss_sticks", "solvation_shell_comparison", "vibronic_transitions", "O2_GROUND_FREQUENCY", "O2_GROUND_ANHARMONICITY",
            "O_1S_CORE_HOLE_FWHM"]
 
 logger = logging.getLogger(__name__)
@@ -892,6 +893,38 @@ def vibronic_xas(params, energies) -> Spectrum:
     gauss = math.hypot(model.monochromator_fwhm, model.inhomogeneous_fwhm)
     y = broaden_sticks(e, pos, wts, model.core_hole_fwhm, gauss)
     return Spectrum(e, y, label=f"{model.label}: XAS", units="1/eV", meta=_meta(model, s))
+
+
+def vibronic_transitions(params) -> EdgeTransitions:
+    """The vibronic model as :class:`~rixsim.transitions.EdgeTransitions`, for rixsim's general RIXS engine.
+
+    Vibronic states become the engine's states: initial/final states are the kept ground-channel levels
+    (Boltzmann weights) followed by the levels of every excited channel (weight 0); intermediate states are the
+    core-excited levels, all with FWHM ``core_hole_fwhm``.  ``edge_offset`` is ``vertical_excitation``.  The
+    transition dipole lies along z with :math:`d_z = \sqrt3\,\langle n|f\rangle\sqrt{w_c/w_0}`, so the
+    isotropic XAS is the Franck–Condon XAS of :func:`vibronic_xas` and the isotropic engine map equals
+    :func:`vibronic_rixs_map` × 3·2π/(Γ w_0) (the engine's isotropic RIXS sums the emission over x, y, z;
+    w_0 = ``ground_channel_weight``, which must be > 0: one dipole matrix serves absorption and emission, so the
+    branching is expressed relative to the ground channel).  The
+    monochromator and inhomogeneous averages and the per-channel final-state widths are not carried over.
+    """
+    model = _as_model(params)
+    if model.ground_channel_weight <= 0:
+        raise InputError("vibronic_transitions needs ground_channel_weight > 0 (absorption uses the ground "
+                         f"channel's dipoles); got {model.ground_channel_weight}")
+    s = vibronic_structure(model)
+    n_g = s.ground_energies.size
+    weights = np.zeros(s.final_losses.size)
+    weights[:n_g] = s.ground_weights                  # ground-channel levels come first, in order
+    scale = np.sqrt(3.0 * s.channel_weights[s.final_channel] / model.ground_channel_weight)
+    dipole = np.zeros((3, s.intermediate_energies.size, s.final_losses.size))
+    dipole[2] = s.overlap_fm.T * scale[None, :]
+    return EdgeTransitions(initial_energies=s.final_losses, initial_weights=weights,
+                           intermediate_energies=s.intermediate_energies - model.vertical_excitation,
+                           intermediate_fwhm=np.full(s.intermediate_energies.size, model.core_hole_fwhm),
+                           dipole=dipole, edge_offset=model.vertical_excitation, temperature_k=model.temperature_k,
+                           meta={"source": "rixsim.vibronic", "label": model.label, "channels": s.channel_names,
+                                 "basis_size": s.basis_size})
 
 
 @dataclass(frozen=True)

@@ -206,6 +206,23 @@ def test_binned_broadening_matches_direct_voigt_sum():
     assert np.max(np.abs(sp.intensity - ref)) < 2e-3 * ref.max()
 
 
+def test_agrees_with_general_rixs_engine():
+    # independent implementation: rixsim's multiplet RIXS engine fed the vibronic states (vibronic_transitions)
+    rixs = pytest.importorskip("rixsim.rixs")
+    spectra = pytest.importorskip("rixsim.spectra")
+    p = OxidisedOxygenParameters(monochromator_fwhm=0.0, temperature_k=800.0)
+    tr = vib.vibronic_transitions(p)
+    exc = np.linspace(530.4, 531.6, 7)
+    emi = np.linspace(522.0, 532.0, 501)
+    a = rixs.rixs_map(tr, exc, emission=emi, final_fwhm=0.0, resolution_fwhm=p.spectrometer_fwhm)
+    b = vibronic_rixs_map(p, exc, emi)
+    scale = 3 * 2 * np.pi / (p.core_hole_fwhm * p.ground_channel_weight)    # see vibronic_transitions
+    assert np.max(np.abs(a.intensity - scale * b.intensity)) < 2e-3 * a.intensity.max()
+    assert np.max(np.abs(a.elastic - scale * b.elastic)) < 2e-3 * a.elastic.max()
+    x = spectra.xas(tr, exc)
+    assert np.allclose(x.intensity, vibronic_xas(p, exc).intensity, rtol=1e-10, atol=0)
+
+
 def test_temperature_populates_anti_stokes_lines():
     m0 = harmonic_model(1.0, 0.05)
     hot = replace(m0, temperature_k=600.0)
@@ -280,6 +297,7 @@ def test_solvation_shell_moves_weight_to_elastic_line_while_xas_barely_changes()
     lambda: OxidisedOxygenParameters(intermediate_frequency=-0.13).model(),
     lambda: SolvationShellParameters(huang_rhys=-0.5).model(),
     lambda: solvation_shell_comparison([1.0, -0.2]),
+    lambda: vib.vibronic_transitions(OxidisedOxygenParameters(ground_channel_weight=0.0)),
 ])
 def test_bad_parameters_raise_input_error(make):
     with pytest.raises(InputError):
