@@ -97,7 +97,8 @@ from .transitions import EdgeTransitions
 __all__ = ["Potential", "FinalChannel", "VibronicModel", "OxidisedOxygenParameters", "SolvationShellParameters",
            "VibronicStructure", "LossSticks", "SolvationComparison", "vibrational_energies", "franck_condon",
            "vibronic_structure", "kh_amplitudes", "vibronic_rixs_map", "vibronic_rixs_spectrum", "vibronic_xas",
-           "loss_sticks", "solvation_shell_comparison", "vibronic_transitions", "O2_GROUND_FREQUENCY", "O2_GROUND_ANHARMONICITY",
+           "loss_sticks", "solvation_shell_comparison", "vibronic_transitions", "O2_GROUND_FREQUENCY",
+           "O2_GROUND_ANHARMONICITY",
            "O_1S_CORE_HOLE_FWHM"]
 
 logger = logging.getLogger(__name__)
@@ -322,7 +323,8 @@ class OxidisedOxygenParameters:
     is the sharp feature at 531 eV excitation / 523.8 eV emission (seed review §5.2 point 3 and Fig. 7; 523.7 eV
     in parts of the Li-rich oxide literature).  With the default widths the broadened maximum of the map falls
     at ≈ (530.96, 523.73) eV: vibrational sidebands pull it ≈ 0.05 eV below the 0–0 emission;
-    (iii) optionally to the weaker secondary final state at ≈ 4.3 eV loss (≈ 526.7 eV emission) that Radin et al., arXiv:2503.14390 (2025) assign to O2 ³Σu+/³Δu states made
+    (iii) optionally to the weaker secondary final state at ≈ 4.3 eV loss (≈ 526.7 eV emission) that Radin et
+    al., arXiv:2503.14390 (2025) assign to O2 ³Σu+/³Δu states made
     allowed by a low-symmetry site (O2 A³Σu+ Te = 4.39 eV, A'³Δu Te = 4.30 eV, Huber & Herzberg).  This is
     *not* the broad TM–O hybridisation feature near 525 eV emission (seed §5.2 point 3), which lies outside
     this model.
@@ -901,7 +903,7 @@ def vibronic_transitions(params) -> EdgeTransitions:
     Vibronic states become the engine's states: initial/final states are the kept ground-channel levels
     (Boltzmann weights) followed by the levels of every excited channel (weight 0); intermediate states are the
     core-excited levels, all with FWHM ``core_hole_fwhm``.  ``edge_offset`` is ``vertical_excitation``.  The
-    transition dipole lies along z with :math:`d_z = \sqrt3\,\langle n|f\rangle\sqrt{w_c/w_0}`, so the
+    transition dipole lies along z with :math:`d_z = \\sqrt3\\,\\langle n|f\\rangle\\sqrt{w_c/w_0}`, so the
     isotropic XAS is the Franck–Condon XAS of :func:`vibronic_xas` and the isotropic engine map equals
     :func:`vibronic_rixs_map` × 3·2π/(Γ w_0) (the engine's isotropic RIXS sums the emission over x, y, z;
     w_0 = ``ground_channel_weight``, which must be > 0: one dipole matrix serves absorption and emission, so the

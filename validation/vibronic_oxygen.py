@@ -90,7 +90,8 @@ def limits():
         s = franck_condon(Potential.from_huang_rhys(0.2, g, 0.2), Potential(0.2), 0.2, 60, 1)[:, 0] ** 2
         n = np.arange(60)
         pois = np.exp(-g + n * np.log(g) - gammaln(n + 1))
-        rows.append(("Poisson Franck–Condon factors, g = %g" % g, float(np.max(np.abs(s - pois))), float(abs(s.sum() - 1))))
+        rows.append((f"Poisson Franck–Condon factors, g = {g:g}", float(np.max(np.abs(s - pois))),
+                     float(abs(s.sum() - 1))))
     w, g = 0.1, 0.5
     short = []
     for ratio in (10, 20, 40, 80):
