@@ -172,14 +172,13 @@ class ClusterModel:
         return Basis.from_configurations(self.shells, configs)
 
     # ---- operators ---------------------------------------------------------------------------------
-    def _one_body_blocks(self, mult: Multiplet) -> np.ndarray:
-        sh = self.shells
-        blocks = {("3d", "3d"): angular.spin_orbit(2, mult.zeta_3d) + self.crystal_field.spin_orbital_matrix(),
-                  ("2p", "2p"): angular.spin_orbit(1, mult.zeta_2p)}
+    def valence_blocks(self, mult: Multiplet) -> dict:
+        """One-body blocks of the valence shells ("3d" and, with charge transfer, "L"): 3d spin–orbit, crystal
+        field, exchange field, hybridisation and ligand field (eV).  Shared by every edge of the model."""
+        blocks = {("3d", "3d"): angular.spin_orbit(2, mult.zeta_3d) + self.crystal_field.spin_orbital_matrix()}
         h = np.asarray(self.exchange_field)
         if np.any(h):
-            s_ops = angular.spin_operators(2)
-            blocks[("3d", "3d")] = blocks[("3d", "3d")] + sum(hi * si for hi, si in zip(h, s_ops))
+            blocks[("3d", "3d")] = blocks[("3d", "3d")] + sum(hi * si for hi, si in zip(h, angular.spin_operators(2)))
         ct = self.charge_transfer
         if ct is not None:
             sym = self.crystal_field.symmetry
@@ -187,18 +186,26 @@ class ClusterModel:
             blocks[("3d", "L")] = v
             blocks[("L", "3d")] = v.conj().T
             blocks[("L", "L")] = ligand_field_matrix(ct.tenq_ligand, sym)
-        return operators.embed(sh, blocks)
+        return blocks
+
+    def dd_coulomb(self, mult: Multiplet) -> np.ndarray:
+        """d–d Coulomb tensor (10⁴, eV) with F⁰ = Udd + 2/63 (F² + F⁴)."""
+        udd = self.charge_transfer.udd if self.charge_transfer else 0.0
+        f0dd = udd + angular.average_dd_coupling(mult.f2dd, mult.f4dd)
+        return angular.coulomb_tensor(2, 2, 2, 2, {0: f0dd, 2: mult.f2dd, 4: mult.f4dd})
+
+    def _one_body_blocks(self, mult: Multiplet) -> np.ndarray:
+        blocks = self.valence_blocks(mult)
+        blocks[("2p", "2p")] = angular.spin_orbit(1, mult.zeta_2p)
+        return operators.embed(self.shells, blocks)
 
     def _coulomb(self, mult: Multiplet) -> np.ndarray:
-        udd = self.charge_transfer.udd if self.charge_transfer else 0.0
         upd = self.charge_transfer.upd if self.charge_transfer else 0.0
-        f0dd = udd + angular.average_dd_coupling(mult.f2dd, mult.f4dd)
         f0pd = upd + angular.average_pd_coupling(mult.g1pd, mult.g3pd)
-        dd = angular.coulomb_tensor(2, 2, 2, 2, {0: f0dd, 2: mult.f2dd, 4: mult.f4dd})
         pd_direct = {0: f0pd, 2: mult.f2pd}
         pd_exch = {1: mult.g1pd, 3: mult.g3pd}
         return operators.embed_two_body(self.shells, {
-            ("3d", "3d", "3d", "3d"): dd,
+            ("3d", "3d", "3d", "3d"): self.dd_coulomb(mult),
             ("3d", "2p", "3d", "2p"): angular.coulomb_tensor(2, 1, 2, 1, pd_direct),
             ("2p", "3d", "2p", "3d"): angular.coulomb_tensor(1, 2, 1, 2, pd_direct),
             ("3d", "2p", "2p", "3d"): angular.coulomb_tensor(2, 1, 1, 2, pd_exch),
@@ -214,27 +221,15 @@ class ClusterModel:
         basis = self.basis(core_hole)
         mult = self.core_excited if core_hole else self.initial
         h = operators.one_body(basis, basis, self._one_body_blocks(mult)) + operators.two_body(basis, self._coulomb(mult))
-        # configuration averages → on-site energies
-        cfg = basis.configuration_index()
-        diag = np.real(h.diagonal())
-        avg = np.array([diag[cfg == c].mean() for c in range(len(basis.configurations))])
-        onsite = -avg[0] * np.ones(basis.dim)
-        if self.charge_transfer is not None and len(avg) > 1:
-            ct = self.charge_transfer
-            step = ct.delta + ((ct.udd - ct.upd) if core_hole else 0.0)
-            eps = step - (avg[1] - avg[0])          # ε_d − ε_L
-            n_d0 = basis.configurations[0][0]
-            onsite += eps * (basis.occupations("3d") - n_d0)
-        h = (h + sp.diags(onsite.astype(complex))).tocsr()
+        ct = self.charge_transfer
+        step = 0.0 if ct is None else ct.delta + ((ct.udd - ct.upd) if core_hole else 0.0)
+        h = place_configurations(basis, h, base=0.0, step=step)
         self._cache[key] = (basis, h)
         return basis, h
 
     def configuration_averages(self, core_hole: bool) -> np.ndarray:
         """Average energy (eV) of each configuration of a sector (for checks of Δ, U definitions)."""
-        basis, h = self.hamiltonian(core_hole)
-        cfg = basis.configuration_index()
-        diag = np.real(h.diagonal())
-        return np.array([diag[cfg == c].mean() for c in range(len(basis.configurations))])
+        return configuration_averages(*self.hamiltonian(core_hole))
 
     def dipole_operators(self):
         """Sparse ``T_a`` (a = x, y, z) from the initial to the core-excited sector (2p → 3d), normalised so
@@ -316,6 +311,25 @@ class ClusterModel:
     def with_parameters(self, **changes) -> "ClusterModel":
         """A copy with some fields replaced (e.g. ``crystal_field=CrystalField('Oh', tendq=1.2)``)."""
         return replace(self, _cache={}, **changes)
+
+
+def configuration_averages(basis: Basis, h: sp.spmatrix) -> np.ndarray:
+    """Average diagonal energy of each configuration of ``basis`` (eV)."""
+    cfg = basis.configuration_index()
+    diag = np.real(h.diagonal())
+    return np.array([diag[cfg == c].mean() for c in range(len(basis.configurations))])
+
+
+def place_configurations(basis: Basis, h: sp.spmatrix, base: float, step: float) -> sp.csr_matrix:
+    """Add on-site energies ε_d N_d (relative to the first configuration) and a constant so that the first
+    configuration averages to ``base`` and the next (one more d electron, one ligand hole) to
+    ``base + step``; the third then follows from F⁰ (``2·step + Udd``)."""
+    avg = configuration_averages(basis, h)
+    onsite = (base - avg[0]) * np.ones(basis.dim)
+    if len(avg) > 1:
+        eps = step - (avg[1] - avg[0])          # ε_d − ε_L
+        onsite += eps * (basis.occupations("3d") - basis.configurations[0][0])
+    return (h + sp.diags(onsite.astype(complex))).tocsr()
 
 
 def symmetry_blocks(h: sp.spmatrix) -> list[np.ndarray]:
