@@ -137,7 +137,6 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
         Key("line_fwhm", "float", 1.0, "Gaussian FWHM of the tabulated emission lines, eV"),
         Key("electron_escape_nm", "float", 3.0, "TEY electron escape depth, nm"),
         Key("use_rixs_map", "bool", False, "use the model's RIXS map (the [rixs] settings) as the resonant emission"),
-        Key("emission_step", "float", 0.2, "emission-energy step of the detected map, eV"),
     ),
     "sample.surface": (
         Key("formula", "str", None, "surface-layer formula (required)", required=True),

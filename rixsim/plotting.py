@@ -119,7 +119,7 @@ def _default_map_windows(rmap, element, lo_map, hi_map) -> dict:
             ipfy = dw.ipfy
         except Exception as exc:  # noqa: BLE001 - defaults are a convenience; fall back to the whole map
             log.debug("no default windows for %s: %s", element, exc)
-    if pfy[1] > pfy[0]:
+    if pfy[1] > pfy[0] and not np.allclose(pfy, (lo_map, hi_map)):   # else PFY would repeat TFY
         wins["PFY"] = pfy
     z = rmap.intensity - (rmap.elastic if rmap.elastic is not None else 0.0)
     i, j = np.unravel_index(int(np.argmax(z)), z.shape)
@@ -146,7 +146,7 @@ def _element_of(rmap: RixsMap) -> Optional[str]:
 # ------------------------------------------------------------------------------------------ figures
 def plot_rixs_map(rmap: RixsMap, channels: Optional[Mapping[str, Spectrum] | Sequence[str] | bool] = True, *,
                   windows: Optional[Mapping[str, tuple]] = None, element: Optional[str] = None,
-                  cmap: str = DEFAULT_CMAP, log_scale: bool = False, title: Optional[str] = None,
+                  cmap: str = DEFAULT_CMAP, scale: str = "linear", title: Optional[str] = None,
                   figsize=(8.0, 5.0)):
     """mRIXS map in the seed review's style, with fluorescence-yield side panel.
 
@@ -161,8 +161,9 @@ def plot_rixs_map(rmap: RixsMap, channels: Optional[Mapping[str, Spectrum] | Seq
         Passed to :func:`map_channels`.
     cmap : str
         Colour map (default ``"inferno"``: light = high).
-    log_scale : bool
-        Logarithmic colour scale.
+    scale : {"linear", "sqrt", "log"}
+        Colour scale: linear, square root (weak d-d and charge-transfer features next to a strong elastic
+        line become visible), or logarithmic (four decades).
     title : str, optional
         Default: the map's label.
 
@@ -188,12 +189,18 @@ def plot_rixs_map(rmap: RixsMap, channels: Optional[Mapping[str, Spectrum] | Seq
     exc = rmap.excitation
     z = np.asarray(rmap.intensity)
     norm = None
-    if log_scale:
+    if scale not in ("linear", "sqrt", "log"):
+        raise InputError(f"scale must be 'linear', 'sqrt' or 'log'; got {scale!r}")
+    if scale == "log":
         from matplotlib.colors import LogNorm
         pos = z[z > 0]
-        norm = LogNorm(vmin=max(pos.max() * 1e-4, pos.min()) if pos.size else 1e-12,
-                       vmax=pos.max() if pos.size else 1.0)
-        z = np.where(z > 0, z, np.nan)
+        vmax = float(pos.max()) if pos.size else 1.0
+        vmin = max(vmax * 1e-4, float(pos.min())) if pos.size else 1e-4
+        norm = LogNorm(vmin=vmin, vmax=vmax)
+        z = np.clip(z, vmin, None)          # zeros and tiny values drawn in the lowest colour
+    elif scale == "sqrt":
+        from matplotlib.colors import PowerNorm
+        norm = PowerNorm(0.5, vmin=0.0, vmax=max(float(np.nanmax(z)), 1e-300))
     if rmap.on_loss_axis:
         x = exc[:, None] - rmap.loss[None, :]
         y = np.broadcast_to(exc[:, None], x.shape)
@@ -204,7 +211,7 @@ def plot_rixs_map(rmap: RixsMap, channels: Optional[Mapping[str, Spectrum] | Seq
     ax.set_ylabel("Excitation energy (eV)")
     ax.set_title(title if title is not None else (rmap.label or "mRIXS"), fontsize="medium")
     cb = fig.colorbar(mesh, ax=side if side is not None else ax, location="right", shrink=0.9)
-    cb.set_label(f"Intensity ({rmap.units})")
+    cb.set_label(f"Intensity ({rmap.units})" + {"linear": "", "sqrt": ", √ scale", "log": ", log scale"}[scale])
     if side is not None:
         for name, s in spectra.items():
             y = np.asarray(s.intensity, float)
