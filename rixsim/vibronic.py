@@ -42,7 +42,7 @@ Basis conventions (the one place they are written down)
 -------------------------------------------------------
 Every state is diagonalised in one truncated basis of ground harmonic-oscillator functions :math:`|k\\rangle`,
 k = 0 … N−1, with :math:`x = (a + a^\\dagger)/\\sqrt2`.  The kinetic energy :math:`\\frac{\\omega_g}{2}p^2` is
-used exactly (tridiagonal in k±2); potentials are evaluated in the harmonic-oscillator discrete variable
+used exactly (non-zero on k and k±2); potentials are evaluated in the harmonic-oscillator discrete variable
 representation (the Gauss–Hermite nodes are the eigenvalues of the truncated x matrix).  Franck–Condon
 overlaps are products of eigenvector matrices (GEMM) — no factorials.  The basis grows (by half) until every
 level used has less than 1e-12 of its weight in the top eighth of the basis, and until the kept levels
@@ -72,9 +72,8 @@ follow it) are Gaussian averages done by trapezoidal quadrature.
 
 References
 ----------
-L. J. P. Ament, M. van Veenendaal, J. van den Brink, "Determining the
-electron-phonon coupling strength from resonant inelastic x-ray scattering at transition metal L-edges",
-EPL 95, 27008 (2011); L. J. P. Ament, F. Forte, J. van den Brink, "Ultrashort lifetime expansion for indirect
+L. J. P. Ament et al., "Determining the electron-phonon coupling strength from resonant inelastic x-ray
+scattering at transition metal L-edges", EPL 95, 27008 (2011); L. J. P. Ament, F. Forte, J. van den Brink, "Ultrashort lifetime expansion for indirect
 resonant inelastic x-ray scattering", PRB 75, 115118 (2007); F. Gel'mukhanov and H. Ågren, "Resonant X-ray
 Raman scattering", Phys. Rep. 312, 87 (1999).
 """
@@ -329,7 +328,9 @@ class OxidisedOxygenParameters:
     *not* the broad TM–O hybridisation feature near 525 eV emission (seed §5.2 point 3), which lies outside
     this model.
 
-    Attributes (energies in eV; "assumed" marks model choices that no measurement pins)
+    Energies below are in eV; "assumed" marks model choices that no measurement pins.
+
+    Attributes
     ----------
     excitation_energy : 531.0 — vertical O 1s → π* energy (seed §5.2, Fig. 7; Li2O2/O2 feature ≈ 531 eV, §5.1).
     main_loss : 7.2 — 0–0 loss of the main feature: 0–0 emission 523.8 eV at 531.0 eV excitation (seed §5.2).
@@ -406,7 +407,9 @@ class SolvationShellParameters:
     (the Franck–Condon principle keeps the XAS first moment at the vertical energy exactly); the sXAS width is
     dominated by the inhomogeneous (hydrogen-bond disorder) spread, so it changes little.
 
-    Attributes (eV; "assumed" marks model choices)
+    Energies below are in eV; "assumed" marks model choices.
+
+    Attributes
     ----------
     excitation_energy : 534.2 — vertical pre-edge energy, set at the seed's RIXS excitation (pre-edge ~534 eV).
     ground_frequency : 0.42 — O–H stretch of liquid water, ≈ 3400 cm⁻¹.
