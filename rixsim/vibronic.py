@@ -112,6 +112,8 @@ _FC_SUM_TOL = 1e-10        # missing |<n|i>|^2 weight of the kept intermediate l
 _FINAL_SUM_TOL = 1e-8      # missing final-level weight of the kept intermediate wave packet
 _MAX_BASIS = 1024
 _BOLTZMANN_CUTOFF = 1e-8   # initial levels with p_i / p_0 below this are dropped
+_CONTINUUM_TOL = 1e-3      # largest wave-packet weight allowed in a Morse continuum that the model omits
+_CONTINUUM_BASIS = 512     # basis size up to which unconverged bound Morse levels make the basis grow
 _MAX_FINE_GRID = 400_000   # points of the emission binning grid
 
 
@@ -504,9 +506,14 @@ def _grow(n: int) -> int:
     return min(_MAX_BASIS, 32 * math.ceil(1.5 * n / 32))
 
 
+def _n_bound(pot: Potential) -> int:
+    """Number of bound Morse levels (levels with n < ωe/(2ωe·xe) − 1/2)."""
+    return int(math.floor(pot.frequency / (2.0 * pot.anharmonicity) - 0.5)) + 1
+
+
 def _check_levels(name: str, pot: Potential, eps, tails, count: int) -> bool:
     if pot.is_morse:
-        n_bound = int(math.floor(pot.frequency / (2.0 * pot.anharmonicity) - 0.5)) + 1
+        n_bound = _n_bound(pot)
         if count > n_bound:
             raise ConvergenceError(f"{name}: {count} Morse levels needed but only {n_bound} are bound (dissociation "
                                    f"energy {pot.dissociation_energy:.4g} eV); reduce the displacement, the "
@@ -609,6 +616,10 @@ class VibronicStructure:
         Branching weight and final-state Lorentzian FWHM of each channel (ground channel first, FWHM 0).
     channel_names : tuple of str
     basis_size : int
+    continuum_weight : ndarray (n_channels + 1,)
+        Per channel, the population-weighted wave-packet norm not carried by the kept final levels because it
+        lies in a Morse continuum (or in bound levels too close to dissociation to converge); 0 otherwise.
+        At most 1e-3 — larger values raise :class:`~rixsim.errors.ConvergenceError`.
     """
 
     ground_energies: np.ndarray
@@ -623,6 +634,7 @@ class VibronicStructure:
     channel_fwhm: np.ndarray
     channel_names: tuple
     basis_size: int
+    continuum_weight: np.ndarray
 
 
 def _boltzmann(e: np.ndarray, temperature_k: float) -> np.ndarray:
@@ -640,7 +652,7 @@ def _needed_count(cum_missing: np.ndarray, tol: float) -> int:
     return int(ok[0]) + 1 if ok.size else cum_missing.size + 1
 
 
-def _try_structure(model: VibronicModel, n: int):
+def _try_structure(model: VibronicModel, n: int, can_grow: bool = True):
     wg = model.ground.frequency
     eg, cg, _, tg = _diagonalise(model.ground, wg, n)
     p_all = _boltzmann(eg - eg[0], model.temperature_k) if model.temperature_k > 0 else None
@@ -663,23 +675,44 @@ def _try_structure(model: VibronicModel, n: int):
         miss_f = 1.0 - np.cumsum(s_fm_all**2, axis=0)                 # (N, n_m): missing weight per n
         packet = miss_f @ (s_mg_all[:n_m] ** 2 @ p)                    # (N,)
         n_f = _needed_count(packet, _FINAL_SUM_TOL)
-        finals.append((ef, cf, tf, n_f))
+        lost = 0.0
+        if pot.is_morse and n_f > _n_bound(pot):
+            # The wave packet reaches the Morse continuum, which the model leaves out: keep the converged bound
+            # levels and accept the missing weight if it is small.
+            good = np.flatnonzero(tf[:min(_n_bound(pot), tf.size)] > _TAIL_TOL)
+            n_f = int(good[0]) if good.size else min(_n_bound(pot), tf.size)
+            lost = float(packet[n_f - 1]) if n_f > 0 else 1.0
+            if can_grow and n_f < _n_bound(pot) and lost > _FINAL_SUM_TOL and n < _CONTINUUM_BASIS:
+                return None          # a larger basis converges more of the bound levels
+            if lost > _CONTINUUM_TOL:
+                if n >= _MAX_BASIS or not can_grow:
+                    raise ConvergenceError(
+                        f"channel {ci} ({'ground' if ci == 0 else model.channels[ci - 1].name}): a fraction "
+                        f"{lost:.2g} of the wave packet lies in the Morse continuum or in unconverged bound "
+                        f"levels (allowed {_CONTINUUM_TOL:g}); reduce the displacement or the anharmonicity")
+                return None
+        finals.append((ef, cf, tf, n_f, lost))
     ok = (_check_levels("ground", model.ground, eg, tg, n_g)
           and _check_levels("intermediate", model.intermediate, em, tm, n_m))
-    for pot, (ef, cf, tf, n_f) in zip(channel_pots, finals):
+    for pot, (ef, cf, tf, n_f, _) in zip(channel_pots, finals):
         ok = ok and _check_levels("final", pot, ef, tf, n_f)
     if not ok:
         return None
     # Ground-channel final levels must include every populated initial level (elastic lines).
     n_f0 = max(finals[0][3], n_g)
-    finals[0] = finals[0][:3] + (n_f0,)
+    finals[0] = finals[0][:3] + (n_f0, finals[0][4])
     if not _check_levels("ground", model.ground, eg, tg, n_f0):
         return None
+    lost = np.array([f[4] for f in finals])
+    if lost.max() > 0:
+        logger.warning("vibronic model %r: Morse continuum / unconverged top bound levels left out; missing "
+                       "wave-packet weight per channel %s (RIXS intensity lost by about that fraction)",
+                       model.label, ", ".join(f"{x:.2g}" for x in lost))
     e_rel_g = eg - eg[0]
     mean_hm = float(cg[:, 0] @ hm @ cg[:, 0])
     e_m = model.vertical_excitation + em[:n_m] - mean_hm
     losses, chan, level, s_fm = [], [], [], []
-    for ci, (ef, cf, tf, n_f) in enumerate(finals):
+    for ci, (ef, cf, tf, n_f, _) in enumerate(finals):
         loss0 = 0.0 if ci == 0 else model.channels[ci - 1].loss
         losses.append(loss0 + ef[:n_f] - ef[0])
         chan.append(np.full(n_f, ci))
@@ -690,22 +723,43 @@ def _try_structure(model: VibronicModel, n: int):
     names = ("ground (elastic + vibrational progression)",) + tuple(c.name for c in model.channels)
     return VibronicStructure(e_rel_g[:n_g].copy(), p, e_m, s_mg_all[:n_m].copy(), np.concatenate(losses),
                              np.concatenate(chan), np.concatenate(level), np.concatenate(s_fm, axis=0),
-                             weights, fwhm, names, n)
+                             weights, fwhm, names, n, lost)
 
 
 def vibronic_structure(params, basis_size: int | None = None) -> VibronicStructure:
     """Converged levels and Franck–Condon overlaps of a model (or of parameters with ``.model()``).
 
-    Kept levels: ground levels with Boltzmann weight above 1e-8 of level 0; intermediate levels until the
+    Kept levels (a Morse final state keeps at most its converged bound levels; see ``continuum_weight``):
+    ground levels with Boltzmann weight above 1e-8 of level 0; intermediate levels until the
     population-weighted Franck–Condon sum :math:`\\sum_i p_i\\sum_n|\\langle n|i\\rangle|^2` misses < 1e-10;
     final levels of each channel until
     :math:`\\sum_{i,n} p_i|\\langle n|i\\rangle|^2 (1-\\sum_f|\\langle f|n\\rangle|^2)` < 1e-8.
+
+    Results are cached per (model, basis_size); their arrays are read-only.
     """
+    model = _as_model(params)
+    if basis_size is not None:
+        basis_size = _count(basis_size, "basis_size")
+    return _cached_structure(model, basis_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_structure(model: VibronicModel, basis_size: int | None) -> VibronicStructure:
+    s = _vibronic_structure(model, basis_size)
+    for name in ("ground_energies", "ground_weights", "intermediate_energies", "overlap_mg", "final_losses",
+                 "final_channel", "final_level", "overlap_fm", "channel_weights", "channel_fwhm",
+                 "continuum_weight"):
+        getattr(s, name).setflags(write=False)
+    return s
+
+
+def _vibronic_structure(params, basis_size: int | None = None) -> VibronicStructure:
+    """Grow the basis until :func:`_try_structure` succeeds."""
     model = _as_model(params)
     pots = [model.ground, model.intermediate] + [c.potential for c in model.channels]
     n = basis_size or _basis_guess(pots, model.ground.frequency)
     while True:
-        s = _try_structure(model, n)
+        s = _try_structure(model, n, can_grow=basis_size is None)
         if s is not None:
             logger.debug("vibronic structure converged in a basis of %d functions", n)
             return s

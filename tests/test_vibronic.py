@@ -88,6 +88,21 @@ def test_potential_shapes():
     assert abs(harm.huang_rhys(wg) - 1.7) < 1e-12
 
 
+def test_morse_continuum_is_left_out_but_accounted():
+    # water-like O–H Morse ground (ωe·xe = 0.0104 eV: 20 bound levels): part of the packet is dissociative
+    p = SolvationShellParameters(ground_anharmonicity=0.0104, monochromator_fwhm=0.0, inhomogeneous_fwhm=0.0)
+    s = vibronic_structure(p)
+    assert 0.0 < s.continuum_weight[0] <= 1e-3
+    emi = np.linspace(526.0, 535.5, 1901)
+    integ = np.trapezoid(vibronic_rixs_spectrum(p, 534.2, emi).intensity, emi)
+    xas = vibronic_xas(p, [534.2]).intensity[0]
+    assert 0.0 <= 1.0 - integ / xas < s.continuum_weight[0] + 2e-3      # intensity lost ≈ continuum part
+    # a shallow well (4 bound levels) with a strongly displaced core-excited state cannot be represented
+    shallow = VibronicModel(Potential(0.2, 0.02), Potential(0.2, 0.0, 3.0), 530.0, spectrometer_fwhm=0.1)
+    with pytest.raises(ConvergenceError):
+        vibronic_structure(shallow, basis_size=128)
+
+
 def test_fixed_too_small_basis_raises():
     with pytest.raises(ConvergenceError):
         franck_condon(Potential(0.2, 0.0, 6.0), Potential(0.2), 0.2, 40, 1, basis_size=32)
