@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
+import numpy as np
+
 from .errors import ConvergenceError, FileExistsRefusal, InputError, RixsimError
 
 log = logging.getLogger("rixsim.cli")
@@ -167,7 +169,7 @@ def cmd_channels(args) -> int:
     model, rcfg, spec = compute_xas(cfg)
     element = model.name.rstrip("+0123456789")
     rmap = compute_rixs(cfg, model)[2] if cfg.sample["use_rixs_map"] else None
-    sample, geometry = rcfg.build_sample(element, spec)
+    sample, geometry = rcfg.build_sample(element, _resonance_spectrum(model, rcfg, spec))
     s = rcfg.sample
     ch = predict_channels(sample, geometry, spec.energy, element, resonant_maps=rmap, line_fwhm=s["line_fwhm"],
                           electron_escape_nm=s["electron_escape_nm"])
@@ -186,6 +188,20 @@ def cmd_channels(args) -> int:
         written += _save(fig, figs, args.overwrite)
     _report(written)
     return EXIT_OK
+
+
+def _resonance_spectrum(model, rcfg, spec):
+    """The model's XAS on an axis wide enough for the resonance's pre-/post-edge normalisation: at least
+    ``edge_offset − 15`` … ``edge_offset + 25`` eV (the sample module takes the first and last 3 eV as
+    pre- and post-edge; a scan starting on the L3 rise would normalise the edge below zero)."""
+    from .spectra import xas
+    lo = min(float(spec.energy[0]), model.edge_offset - 15.0)
+    hi = max(float(spec.energy[-1]), model.edge_offset + 25.0)
+    if lo == spec.energy[0] and hi == spec.energy[-1]:
+        return spec
+    step = min(float(rcfg.xas["energy_step"]), 0.1)
+    axis = lo + step * np.arange(int((hi - lo) / step) + 1)
+    return xas(model.transitions(rcfg.temperature_k), axis, **rcfg.xas_keywords())
 
 
 def _valence(name: str) -> Optional[float]:
