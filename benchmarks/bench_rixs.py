@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import time
 import warnings
 
@@ -112,6 +113,7 @@ def main(argv=None):
     ap.add_argument("--skip-edrixs", action="store_true")
     args = ap.parse_args(argv)
 
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (other jobs inflate times)")
     big, t_big = zgemm_gflops(2000, 2000, 2000, repeat=3)
     print(f"machine ZGEMM (complex128 2000×2000×2000, numpy/OpenBLAS): {big:.1f} GFLOP/s")
     if not args.skip_edrixs:
@@ -163,6 +165,7 @@ def main(argv=None):
         print(f"{r['ion']:6s} {r['n_i']:4d} {r['n_m']:5d} {r['n_g']:3d} | {r['t_iso']:9.4f}s {r['t_pow']:7.4f}s | "
               f"{ed} | {r['amp_gflops']:7.1f} GF {r['same_gflops']:7.1f} GF {r['amp_gflops'] / r['same_gflops']:6.0%} "
               f"{r['amp_gflops'] / big:7.0%} | {r['shape']} ({r['block']})")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     for r in rows:
         extra = f", EDRIXS ed_1v1c_py {r['t_ed']:.2f} s" if "t_ed" in r else ""
         print(f"model build + diagonalisation {r['ion']}: rixsim {r['t_model']:.2f} s{extra}")
