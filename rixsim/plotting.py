@@ -87,6 +87,10 @@ def map_channels(rmap: RixsMap, windows: Optional[Mapping[str, tuple]] = None,
     out = {}
     for name, w in windows.items():
         if w is None:
+            if ch is not None:         # everything, to the outer bin edges (rixsim.channels.tfy_from_map)
+                t = ch.tfy_from_map(rmap)
+                out[name] = Spectrum(rmap.excitation, t.intensity, label=name, meta=dict(t.meta))
+                continue
             w = (lo_map, hi_map)
         lo, hi = float(w[0]), float(w[1])
         if lo < lo_map - 1e-9 or hi > hi_map + 1e-9 or hi <= lo:
