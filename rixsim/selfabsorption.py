@@ -36,7 +36,6 @@ single-line model cannot remove it — correct a PFY (TM window) or use :func:`a
 """
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping

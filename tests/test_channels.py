@@ -3,7 +3,6 @@ import math
 
 import numpy as np
 import pytest
-import xraydb
 
 from rixsim.channels import (ChannelWindows, ccpfy_from_map, default_windows, detected_map, emission_lines,
                              hole_populations,

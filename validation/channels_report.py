@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import pathlib
 import sys
 import time
@@ -30,7 +29,7 @@ import warnings
 
 import numpy as np
 
-from rixsim.channels import (default_windows, match_to_reference, normalise_edge, predict_channels,
+from rixsim.channels import (match_to_reference, normalise_edge, predict_channels,
                              r_factor, true_absorption, window_yield)
 from rixsim.results import RixsMap, Spectrum
 from rixsim.sample import Geometry, Layer, ResonantEdge, Sample, layer_mu_per_nm
