@@ -68,7 +68,8 @@ levels, the emission-integrated RIXS of a channel equals :math:`w_c` times the X
 :math:`\\sum_{i,n} p_i|\\langle n|i\\rangle|^2 \\, \\mathrm{Lorentzian}(\\omega - E_n + E_i; \\Gamma)` — the
 sum rule the tests check.  The incident bandwidth (``monochromator_fwhm``, emission follows the photon) and
 an inhomogeneous spread of the intermediate electronic energy (``inhomogeneous_fwhm``, emission does not
-follow it) are Gaussian averages done by trapezoidal quadrature.
+follow it) are Gaussian averages: trapezoidal quadrature over the resonance offset, the rest exactly (see
+:func:`_quadrature`).
 
 References
 ----------
@@ -245,9 +246,12 @@ class VibronicModel:
     monochromator_fwhm, spectrometer_fwhm : float
         Gaussian FWHM (eV) of the incident bandwidth and of the emission resolution.
     inhomogeneous_fwhm : float
-        Gaussian FWHM (eV) of a static spread of the intermediate electronic energy (site disorder).
+        Gaussian FWHM (eV) of a static spread of the intermediate electronic energy (site disorder).  It moves
+        the resonance, not the emission lines: final-state energies are taken as not spread.
     temperature_k : float
         Temperature for the Boltzmann population of ground levels, K.
+    label : str
+        Name carried into the labels of the results.
     """
 
     ground: Potential
@@ -255,7 +259,7 @@ class VibronicModel:
     vertical_excitation: float
     channels: tuple = ()
     ground_channel_weight: float = 1.0
-    core_hole_fwhm: float = 0.156
+    core_hole_fwhm: float = 0.156           # O 1s natural width, see O_1S_CORE_HOLE_FWHM
     monochromator_fwhm: float = 0.0
     spectrometer_fwhm: float = 0.0
     inhomogeneous_fwhm: float = 0.0
@@ -786,16 +790,25 @@ def _gauss_nodes(fwhm: float, step: float):
 
 
 def _quadrature(model: VibronicModel):
-    """Nodes (photon offset, site offset, weight) of the monochromator × inhomogeneous Gaussian average."""
+    """Gaussian averages over the incident bandwidth δ (σ_m) and the site energy η (σ_h), reduced to one dimension.
+
+    The resonance sees r = δ − η ~ N(0, σ_m² + σ_h²); the emission lines follow the photon, i.e. move by δ.
+    Given r, δ is Gaussian with mean r·σ_m²/(σ_m² + σ_h²) and variance σ_m²σ_h²/(σ_m² + σ_h²), so the δ average
+    is exact: shift the lines by the mean and add the conditional width to the emission Gaussian.
+
+    Returns (emission shift, resonance offset, weight) per node and the extra emission Gaussian FWHM (eV).
+    """
+    var_m = (model.monochromator_fwhm / _FWHM_PER_SIGMA) ** 2
+    var_h = (model.inhomogeneous_fwhm / _FWHM_PER_SIGMA) ** 2
+    if var_m + var_h == 0.0:
+        return np.zeros(1), np.zeros(1), np.ones(1), 0.0
+    fwhm_r = _FWHM_PER_SIGMA * math.sqrt(var_m + var_h)
     # The integrand has Lorentzian structure of FWHM Γ: trapezoid steps of Γ/4 converge like exp(−πΓ/step),
     # i.e. to ~1e-6; steps of fwhm/5 resolve the Gaussian weight itself.
-    step = model.core_hole_fwhm / 4.0
-    dp, wp = _gauss_nodes(model.monochromator_fwhm, min(step, model.monochromator_fwhm / 5.0))
-    ds, ws = _gauss_nodes(model.inhomogeneous_fwhm, min(step, model.inhomogeneous_fwhm / 5.0))
-    photon = np.repeat(dp, ds.size)
-    site = np.tile(ds, dp.size)
-    weight = np.repeat(wp, ds.size) * np.tile(ws, dp.size)
-    return photon, site, weight
+    r, w = _gauss_nodes(fwhm_r, min(model.core_hole_fwhm / 4.0, fwhm_r / 5.0))
+    shift = r * var_m / (var_m + var_h)
+    extra_fwhm = _FWHM_PER_SIGMA * math.sqrt(var_m * var_h / (var_m + var_h))
+    return shift, r, w, extra_fwhm
 
 
 def kh_amplitudes(structure: VibronicStructure, photon_energy, core_hole_fwhm: float) -> np.ndarray:
@@ -833,16 +846,18 @@ def _voigt_fwhm(lor: float, gau: float) -> float:
     return 0.5346 * lor + math.sqrt(0.2166 * lor**2 + gau**2)
 
 
-def _emission_broadening(rows, positions, weights, channel, emission, model, s: VibronicStructure, n_rows):
+def _emission_broadening(rows, positions, weights, channel, emission, gauss_fwhm: float, s: VibronicStructure,
+                         n_rows):
     """Bin sticks linearly onto a fine uniform grid (area and first moment kept), then one GEMM per channel
-    with the unit-area Voigt line shape of that channel.  Returns (n_rows, n_emission)."""
+    with the unit-area Voigt line shape of that channel (Gaussian ``gauss_fwhm``, the channel's Lorentzian).
+    Returns (n_rows, n_emission)."""
     out = np.zeros((n_rows, emission.size))
     used = np.unique(channel)
     lor = s.channel_fwhm
-    widths = [_voigt_fwhm(lor[c], model.spectrometer_fwhm) for c in used]
+    widths = [_voigt_fwhm(lor[c], gauss_fwhm) for c in used]
     if not widths:
         return out
-    margin = 10.0 * model.spectrometer_fwhm + 40.0 * float(np.max(lor[used]))
+    margin = 10.0 * gauss_fwhm + 40.0 * float(np.max(lor[used]))
     lo, hi = emission[0] - margin, emission[-1] + margin
     h = min(widths) / 32.0
     g = int(math.ceil((hi - lo) / h)) + 2
@@ -863,7 +878,7 @@ def _emission_broadening(rows, positions, weights, channel, emission, model, s: 
         nz = np.flatnonzero(hist.any(axis=0))
         if nz.size == 0:
             continue
-        b = voigt(emission[None, :], grid[nz, None], lor[c], model.spectrometer_fwhm)   # (G', J)
+        b = voigt(emission[None, :], grid[nz, None], lor[c], gauss_fwhm)                # (G', J)
         out += hist[:, nz] @ b
     return out
 
@@ -871,26 +886,27 @@ def _emission_broadening(rows, positions, weights, channel, emission, model, s: 
 def _rixs_rows(model: VibronicModel, s: VibronicStructure, excitation: np.ndarray, emission: np.ndarray,
                max_elements: int = 4_000_000):
     """Intensity and elastic part (n_exc, n_emi), chunked over excitation energies to bound memory."""
-    dp, ds, wq = _quadrature(model)
+    shift, res, wq, extra_fwhm = _quadrature(model)
+    gauss = math.hypot(model.spectrometer_fwhm, extra_fwhm)
     n_g, n_f = s.ground_energies.size, s.final_losses.size
-    per_row = dp.size * n_g * n_f
+    per_row = shift.size * n_g * n_f
     chunk = max(1, max_elements // max(per_row, 1))
     total = np.zeros((excitation.size, emission.size))
     elastic = np.zeros_like(total)
     for start in range(0, excitation.size, chunk):
         exc = excitation[start:start + chunk]
-        photon = (exc[:, None] + dp[None, :]).reshape(-1)
-        site = np.broadcast_to(ds, (exc.size, ds.size)).reshape(-1)
+        photon = (exc[:, None] + shift[None, :]).reshape(-1)          # where the emission lines sit
+        site = np.tile(shift - res, exc.size)                         # photon − site = exc + res
         wt, pos, el = _rixs_sticks(s, model, photon, site)                         # (W, n_g, F)
-        wt = wt * np.broadcast_to(wq, (exc.size, wq.size)).reshape(-1)[:, None, None]
-        rows = np.broadcast_to(np.repeat(np.arange(exc.size), dp.size)[:, None, None], wt.shape)
+        wt = wt * np.tile(wq, exc.size)[:, None, None]
+        rows = np.broadcast_to(np.repeat(np.arange(exc.size), shift.size)[:, None, None], wt.shape)
         chan = np.broadcast_to(s.final_channel[None, None, :], wt.shape)
         total[start:start + chunk] = _emission_broadening(rows.ravel(), pos.ravel(), wt.ravel(), chan.ravel(),
-                                                          emission, model, s, exc.size)
+                                                          emission, gauss, s, exc.size)
         elm = np.broadcast_to(el[None], wt.shape)
         if elm.any():
             elastic[start:start + chunk] = _emission_broadening(rows[elm], pos[elm], wt[elm], chan[elm],
-                                                                emission, model, s, exc.size)
+                                                                emission, gauss, s, exc.size)
     return total, elastic
 
 
