@@ -633,22 +633,21 @@ def _inside(r: ResonantEdge, E):
 
 
 def _tab_fraction(element, shell, E, excluded):
-    excl = tuple(sorted(excluded))
-    return np.array([_tab_fraction_scalar(element, shell, round(float(e), 6), excl) for e in np.atleast_1d(E)])
-
-
-@lru_cache(maxsize=100_000)
-def _tab_fraction_scalar(element, shell, e, excluded):
-    edges = xraydb.xray_edges(element)
-    if shell not in edges or edges[shell].energy > e:
-        return 0.0
-    active = sorted(((ed.energy, name) for name, ed in edges.items()
-                     if ed.energy <= e and name not in excluded), reverse=True)
-    remaining = 1.0
-    for _, name in active:
-        r = max(edges[name].jump_ratio, 1.0)
-        take = remaining * (1.0 - 1.0 / r)
+    """Vectorised jump-ratio rule: walk the element's edges from the highest down; at each energy an edge at
+    or below E takes (1 − 1/r) of what the edges above it left."""
+    E = np.atleast_1d(np.asarray(E, dtype=float))
+    edges = _edges_desc(element, tuple(sorted(excluded)))
+    remaining = np.ones_like(E)
+    for energy, name, r in edges:
+        active = E >= energy
+        take = np.where(active, remaining * (1.0 - 1.0 / r), 0.0)
         if name == shell:
             return take
-        remaining -= take
-    return 0.0
+        remaining = remaining - take
+    return np.zeros_like(E)
+
+
+@lru_cache(maxsize=512)
+def _edges_desc(element, excluded):
+    return tuple(sorted(((ed.energy, name, max(ed.jump_ratio, 1.0)) for name, ed in xraydb.xray_edges(element).items()
+                         if name not in excluded), reverse=True))

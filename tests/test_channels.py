@@ -282,3 +282,25 @@ def test_coster_kronig_moves_l2_holes_to_l3():
     # holes are conserved except those that move: Σh = Σf + f23 f_L2 (an L2 hole feeds L3, counted in both)
     np.testing.assert_allclose(h["L3"] + h["L2"], f["L3"] + f["L2"] + MN_F23 * f["L2"], rtol=1e-12)
     np.testing.assert_allclose(hole_populations(layer, "O", E)["K"], shell_photo_fraction(layer, "O", "K", E))
+
+
+def _slab_weights_slow(k, t, z_max=4000.0, n=200_001):
+    """Obviously-correct reference: ∫ exp(−optical depth(z)) dz over each layer by the trapezoid rule on a
+    grid of its own, the optical depth accumulated layer by layer."""
+    out, above = [], 0.0
+    for kj, tj in zip(k, t):
+        z = np.linspace(0.0, tj if np.isfinite(tj) else z_max, n)
+        out.append(np.trapezoid(np.exp(-above - kj * z), z))
+        above += kj * (tj if np.isfinite(tj) else z_max)
+    return out
+
+
+def test_layer_kernel_matches_slow_quadrature():
+    from rixsim.channels import _slab_weights
+    k, t = [0.05, 0.2, 0.01], [3.0, 7.5, math.inf]
+    fast = _slab_weights([np.array(v) for v in k], t)
+    slow = _slab_weights_slow(k, t)
+    np.testing.assert_allclose(np.array(fast, dtype=float), slow, rtol=1e-6)
+    k, t = [0.03, 0.3], [20.0, 40.0]                         # free-standing film: nothing below
+    np.testing.assert_allclose(np.array(_slab_weights([np.array(v) for v in k], t), dtype=float),
+                               _slab_weights_slow(k, t), rtol=1e-6)
