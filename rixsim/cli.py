@@ -299,13 +299,17 @@ def _model_fit(args, data, erange, sigma):
     start["gauss_fwhm"] = cfg.xas["gauss_fwhm"]
     start["edge_offset"] = fm.defaults("xas")["edge_offset"] + m["shift"]
     vary = [v.strip() for v in args.vary.split(",") if v.strip()]
-    res = fit_xas(data, fm, start=start, vary=vary, sigma=sigma, energy_range=erange)
+    pol = cfg.xas["polarization"]
+    res = fit_xas(data, fm, start=start, vary=vary, sigma=sigma, energy_range=erange,
+                  polarization=list(pol) if isinstance(pol, tuple) else pol, allow_negative=args.allow_negative)
     best = res.best_fit
     lines = [f"{k:>16s}: {res.values[k]:.6g} ± {res.sigmas[k]:.2g}" for k in res.varied]
     lines.append(f"{'chi2_red':>16s}: {res.reduced_chi_square:.4g}  (N={res.n_points}, weighting={res.weighting})")
-    view_data = Spectrum(best.energy, data.intensity[(data.energy >= best.energy[0]) & (data.energy <= best.energy[-1])]
-                         if best.energy.size != data.energy.size else data.intensity, label="data")
-    fit = Spectrum(best.energy, best.intensity, label="model fit", meta={"values": dict(res.values)})
+    window = (data.energy >= best.energy[0]) & (data.energy <= best.energy[-1])
+    view_data = Spectrum(data.energy[window], data.intensity[window], label="data", units=data.units)
+    fit = Spectrum(best.energy, best.intensity, label="model fit",
+                   meta={"values": dict(res.values), "sigmas": dict(res.sigmas), "varied": list(res.varied),
+                         "model_file": str(args.model), "parameters": cfg.as_parameters()})
     return _FitView(view_data, fit), fit, "\n".join(lines)
 
 

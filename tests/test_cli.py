@@ -272,3 +272,20 @@ def test_validate_runs_scripts_and_writes_a_report(tmp_path):
     assert (out / "good" / "stdout.txt").read_text().strip() == "fine"
     assert main(["validate", "--scripts", str(scripts), "--out", str(out), "--only", "good"]) == 3
     assert main(["validate", "--scripts", str(scripts), "--out", str(out), "--only", "good", "--overwrite"]) == 0
+
+
+def test_fit_model_parameters_recovers_tendq(tmp_path, capsys):
+    # synthetic data from known parameters (10Dq = 1.3 eV, scale 50); the fit starts from 1.0 eV
+    from rixsim.io import write_spectrum_csv
+    from rixsim.results import Spectrum
+    e = np.linspace(848.0, 878.0, 301)
+    truth = rixsim.xas(rixsim.atomic_model("Ni2+", tendq=1.3), e, temperature_k=300.0, gauss_fwhm=0.2)
+    data = write_spectrum_csv(tmp_path / "ni.csv", Spectrum(e, 50.0 * truth.intensity))
+    model_file = _write(tmp_path, "[model]\nion = 'Ni2+'\ntendq = 1.0\n[xas]\ngauss_fwhm = 0.2\n")
+    code = main(["fit", str(data), "--model", str(model_file), "--vary", "tendq,scale", "--sigma", "none",
+                 "-o", str(tmp_path), "--pdf"])
+    assert code == 0, capsys.readouterr().err
+    fit = read_spectrum(tmp_path / "ni_fit.csv")
+    assert fit.meta["values"]["tendq"] == pytest.approx(1.3, abs=1e-4)
+    assert fit.meta["values"]["scale"] == pytest.approx(50.0, rel=1e-4)
+    assert (tmp_path / "ni_fit.pdf").read_bytes()[:4] == b"%PDF"
