@@ -81,11 +81,10 @@ from .sample import (Geometry, Layer, Sample, element_mu_per_nm, layer_mu_per_nm
                      shell_photo_fraction, _check_element)
 
 __all__ = [
-    "EmissionLine", "emission_lines", "hole_populations", "ChannelWindows", "default_windows", "detected_map", "tey",
-    "predict_channels", "Channels", "window_yield", "tfy_from_map", "pfy_from_map", "ipfy_from_map",
-    "spfy_from_map", "ccpfy_from_map", "true_absorption", "normalise_edge", "match_to_reference", "r_factor",
-    "l3_l2_ratio",
-    "DEFAULT_ELECTRON_ESCAPE_NM",
+    "EmissionLine", "emission_lines", "hole_populations", "ChannelWindows", "default_windows", "detected_map",
+    "tey", "predict_channels", "Channels", "window_yield", "tfy_from_map", "pfy_from_map", "ipfy_from_map",
+    "spfy_from_map", "ccpfy_from_map", "channels_from_map", "true_absorption", "normalise_edge",
+    "match_to_reference", "r_factor", "l3_l2_ratio", "DEFAULT_ELECTRON_ESCAPE_NM",
 ]
 
 # Electron escape depth of TEY.  ≈2–3 nm for 3d oxides and metals at the TM L edges: Nakajima, Stöhr &
@@ -531,6 +530,19 @@ def ipfy_from_map(rmap: RixsMap, window, *, counts: bool = False) -> Spectrum:
                          f"{s.energy[i]:g} eV; its inverse is undefined")
     return Spectrum(s.energy, 1.0 / s.intensity, "iPFY", f"1 / ({s.units})",
                     meta={**s.meta, "channel": "iPFY"})
+
+
+def channels_from_map(rmap: RixsMap, windows: ChannelWindows, *, counts: bool = False) -> dict:
+    """TFY, PFY, iPFY, sPFY and ccPFY of any map (simulated or measured) for the given ``windows``.
+
+    A measured map must already be divided by I0 for iPFY to be meaningful.  Returns ``{name: Spectrum}``.
+    """
+    if not isinstance(windows, ChannelWindows):
+        raise InputError(f"windows must be a ChannelWindows; got {type(windows).__name__}")
+    return {"TFY": tfy_from_map(rmap, counts=counts), "PFY": pfy_from_map(rmap, windows.pfy, counts=counts),
+            "iPFY": ipfy_from_map(rmap, windows.ipfy, counts=counts),
+            "sPFY": spfy_from_map(rmap, windows.spfy, counts=counts),
+            "ccPFY": ccpfy_from_map(rmap, windows.ccpfy, counts=counts)}
 
 
 # --------------------------------------------------------------------------------------------------------

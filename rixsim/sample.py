@@ -537,7 +537,8 @@ def element_mu_cm2_g(element: str, energies, resonances=(), kind: str = "total")
     """Mass attenuation coefficient (cm²/g) of one element, with its resonant edges from spectra.
 
     .. math:: \\mu(E) = \\mu_\\mathrm{tab}(E) \\;\\text{outside each resonance's range},\\qquad
-              \\mu(E) = \\mu_\\mathrm{tab}(E) - \\mu^\\mathrm{photo}_\\mathrm{tab}(E) + \\mu_\\mathrm{pre}(E) + J(E)\\,n(E)
+              \\mu(E) = \\mu_\\mathrm{tab}(E) - \\mu^\\mathrm{photo}_\\mathrm{tab}(E)
+              + \\mu_\\mathrm{pre}(E) + J(E)\\,n(E)
               \\;\\text{inside},
 
     i.e. inside the range the tabulated photoabsorption is replaced and the (tiny) scattering part kept.

@@ -40,7 +40,9 @@ def mn_holes(layer, E):
 def line_fraction_in(window, centre, fwhm):
     """Share of a unit-area Gaussian inside a window (independent of the code's binning)."""
     s = fwhm / (2 * math.sqrt(2 * math.log(2)))
-    return 0.5 * (math.erf((window[1] - centre) / (s * math.sqrt(2))) - math.erf((window[0] - centre) / (s * math.sqrt(2))))
+    hi = math.erf((window[1] - centre) / (s * math.sqrt(2)))
+    lo = math.erf((window[0] - centre) / (s * math.sqrt(2)))
+    return 0.5 * (hi - lo)
 
 
 # ---------------------------------------------------------------- emission lines and windows
@@ -60,7 +62,8 @@ def test_lines_and_default_windows_match_seed_fig2():
 
 # ---------------------------------------------------------------- thin & dilute limit
 def test_thin_dilute_limit_is_absorption_times_yield():
-    """d → 0: I_window = Ω/4π · d/sin α · Σ_lines ω b μ_a h_shell · (Gaussian share in window), no saturation."""
+    """d → 0: I_window = Ω/4π · d/sin α · Σ_lines ω b μ_a h_shell · (Gaussian share in window): no
+    saturation, no self-absorption."""
     layer = Layer("Mg0.99Mn0.01O", 3.58, 0.01, resonances=(mn_edge(),))
     geo = Geometry(30.0, 60.0, 0.1)
     fwhm = 1.0
@@ -149,7 +152,8 @@ def test_finite_thickness_interpolates_thin_and_thick():
 
 # ---------------------------------------------------------------- iPFY
 def test_ipfy_is_linear_in_total_absorption():
-    """Achkar et al., Sci. Rep. 1, 182 (2011): 1/I_O · μ_O,1s = (μ(E) + μ(E_OKα) sinα/sinβ) / (Ω/4π ω_K Σb)."""
+    """Achkar et al., Sci. Rep. 1, 182 (2011):
+    1/I_O · μ_O,1s = (μ(E) + μ(E_OKα) sinα/sinβ) / (Ω/4π ω_K Σb)."""
     layer = Layer("LiNi1/3Mn1/3Co1/3O2", 4.7, math.inf, resonances=(mn_edge(),))
     geo = Geometry(35.0, 55.0, 0.2)
     dmap = detected_map(Sample(layer), geo, E, line_fwhm=0.02, emission=np.arange(515.0, 535.0, 0.002))
@@ -225,6 +229,15 @@ def test_predicted_map_windows_conserve_too():
              (w.pfy[1], hi)]
     total = sum(window_yield(d, p).intensity for p in parts)
     np.testing.assert_allclose(total, ch.tfy.intensity, rtol=1e-12)
+
+
+def test_channels_from_map_equals_prediction():
+    from rixsim.channels import channels_from_map
+    layer = Layer("LiNi1/3Mn1/3Co1/3O2", 4.7, resonances=(mn_edge(),))
+    ch = predict_channels(Sample(layer), Geometry(45, 45), E, "Mn")
+    got = channels_from_map(ch.detected, ch.windows)
+    for name, s in got.items():
+        np.testing.assert_array_equal(s.intensity, ch.as_dict()[name].intensity)
 
 
 def test_o_ka_dips_on_the_mn_resonance():

@@ -69,7 +69,8 @@ def tm_xas(ion: str, sources: dict) -> Spectrum:
         shift = target - wide[l3][np.argmax(s.intensity[l3])]
         grid = np.arange(lo, hi, 0.05)
         x = np.interp(grid - shift, wide, s.intensity)
-        sources[ion] = f"rixsim.xas(atomic_model('{ion}', tendq={TENDQ[ion]}), T=300 K, gauss 0.3 eV), shifted {shift:+.2f} eV"
+        sources[ion] = (f"rixsim.xas(atomic_model('{ion}', tendq={TENDQ[ion]}), T=300 K, gauss 0.3 eV), "
+                        f"shifted {shift:+.2f} eV")
         return Spectrum(grid, x, label=f"{ion} multiplet XAS", meta={"shift_ev": shift})
     except Exception as exc:  # the engine is optional for this report
         log.warning("multiplet XAS for %s unavailable (%s); using two Lorentzians", ion, exc)
@@ -403,7 +404,8 @@ def run(outdir: pathlib.Path) -> pathlib.Path:
     mno2 = Layer("MnO2", 5.03, resonances=(ResonantEdge("Mn", "L2,3", xas["Mn4+"]),))
     tr_mno2 = Spectrum(e_mn, edge_mu_per_nm(mno2, "Mn", "L2,3", e_mn))
     rng = np.random.default_rng(0)
-    for lbl, layer_, g_, ref_ in (("NMC, 45°/45°", nmc_mn, geo, tr), ("MnO2, α=10°, β=80°", mno2, geo_bad, tr_mno2)):
+    for lbl, layer_, g_, ref_ in (("NMC, 45°/45°", nmc_mn, geo, tr),
+                                  ("MnO2, α=10°, β=80°", mno2, geo_bad, tr_mno2)):
         pfy_ = predict_channels(Sample(layer_), g_, e_mn, "Mn").pfy
         for noise in (0.0, 0.005):
             y = pfy_.intensity * (1 + noise * rng.standard_normal(pfy_.intensity.size))
