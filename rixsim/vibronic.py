@@ -499,11 +499,12 @@ def _diagonalise(pot: Potential, ground_frequency: float, n: int):
 
 
 def _basis_guess(pots, ground_frequency: float, n_levels: int = 0) -> int:
-    need = n_levels
+    """Starting basis size (the basis grows if it is too small): room for the displacements and the levels."""
+    need = 0.0
     for p in pots:
         ratio = max(ground_frequency / p.frequency, p.frequency / ground_frequency)
-        need = max(need, int(2.0 * p.displacement**2 + 8.0 * ratio + 4 * n_levels * ratio))
-    return int(max(48, min(_MAX_BASIS, 32 * math.ceil((need + 48) / 32))))
+        need = max(need, 0.5 * (abs(p.displacement) + 6.0) ** 2 + 1.5 * n_levels * ratio)
+    return int(max(64, min(_MAX_BASIS, 32 * math.ceil((need + 16) / 32))))
 
 
 def _grow(n: int) -> int:
