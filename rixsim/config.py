@@ -164,7 +164,8 @@ def schema_help(sections=None) -> str:
                 d = "auto"
             else:
                 d = f"default {_fmt(k.default)}"
-            lines.append(f"  {k.name:<20s} {d:<24s} {k.help}")
+            extra = f" (one of {', '.join(map(str, k.choices))})" if k.choices and k.kind != "pol" else ""
+            lines.append(f"  {k.name:<20s} {d:<24s} {k.help}{extra}")
     return "\n".join(lines)
 
 
