@@ -87,8 +87,9 @@ __all__ = [
     "match_to_reference", "r_factor", "l3_l2_ratio", "DEFAULT_ELECTRON_ESCAPE_NM",
 ]
 
-# Electron escape depth of TEY.  ≈2–3 nm for 3d oxides and metals at the TM L edges: Nakajima, Stöhr &
-# Idzerda, PRB 59, 6421 (1999) (Fe 1.7 nm, Co 2.5 nm, Ni 2.5 nm); Frazer et al., Surf. Sci. 537, 161 (2003).
+# Electron escape depth of TEY, ≈2–3 nm for 3d metals and oxides at the TM L edges: Ni metal 2.5 ± 0.2 nm
+# (Ufuktepe et al., X-Ray Spectrom. 40, 427 (2011)); Fe 1.7, Co 2.5, Ni 2.5 nm (Nakajima, Stöhr & Idzerda,
+# PRB 59, 6421 (1999), values as recalled, not re-checked here).
 DEFAULT_ELECTRON_ESCAPE_NM = 3.0
 
 _FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
@@ -462,6 +463,9 @@ def window_yield(rmap: RixsMap, window, *, counts: bool = False, label: str = ""
     the window contributes the overlapping fraction.  ``counts=False`` treats the intensity as a density
     per eV (result = ∫ I dE'); ``counts=True`` as counts per bin (result = Σ counts × overlap fraction).
     Disjoint windows that tile the emission range therefore add up exactly to :func:`tfy_from_map`.
+
+    For a map on a loss axis each row covers its own emission range (excitation − loss); the window is
+    checked against the union of the rows and simply collects less on rows that cover less of it.
 
     Raises
     ------

@@ -78,9 +78,10 @@ _FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 _SHELLS = ("K", "L1", "L2", "L3", "M1", "M2", "M3", "M4", "M5", "N1")
 
 # The L3 white-line maximum of a step-free simulated spectrum relative to the L2,3 edge jump, when the
-# spectrum has no edge step of its own.  Source: Fe metal, L3-peak attenuation length 17 nm (Nakajima,
-# Stöhr & Idzerda, PRB 59, 6421 (1999)) ⇒ μ/ρ ≈ 7.5e4 cm²/g against an Elam pre-edge of 2.1e3 and an L2,3
-# jump of ≈9e3 cm²/g: (7.5e4 − 2.1e3)/9e3 ≈ 8.  Approximate; typical normalised TM-oxide L3 maxima are 5–10.
+# spectrum has no edge step of its own.  Source: Fe metal, L3-peak X-ray attenuation length ≈17 nm (Nakajima,
+# Stöhr & Idzerda, PRB 59, 6421 (1999); value as recalled, not re-checked here) ⇒ μ/ρ ≈ 7.5e4 cm²/g against
+# an Elam pre-edge of 2.1e3 and an L2,3 jump of ≈9e3 cm²/g: (7.5e4 − 2.1e3)/9e3 ≈ 8.  Approximate: it sets
+# how strongly every fluorescence channel saturates, so set it from your own normalised data when you can.
 DEFAULT_WHITE_LINE_PEAK_OVER_JUMP = 8.0
 
 
