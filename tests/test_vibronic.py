@@ -156,6 +156,21 @@ def test_short_lifetime_limit_one_and_two_phonon_ratios():
     assert errs[1] < errs[0] / 3.0     # corrections are O((w/Γ)²)
 
 
+def test_large_detuning_collapses_to_elastic_line():
+    # fast-collision (duration-time) limit, Gel'mukhanov & Ågren Phys. Rep. 312, 87 (1999): far below resonance,
+    # A_1/A_0 → −M/z with z = Δ + iΓ/2 measured from the vertical energy, so I_1/I_0 → g w²/(Δ² + Γ²/4)
+    w, g, gam = 0.1, 0.5, 0.15
+    m = harmonic_model(g, w, core_hole_fwhm=gam)
+    errs, frac = [], []
+    for det in (-4.0, -8.0):
+        st = loss_sticks(m, 530.0 + det)
+        i = st.weight[st.channel == 0]
+        errs.append(abs(i[1] / i[0] / (g * w**2 / (det**2 + gam**2 / 4)) - 1))
+        frac.append(st.elastic_fraction)
+    assert errs[1] < 0.03 and errs[1] < 0.6 * errs[0]      # corrections O(w/Δ)
+    assert frac[0] < frac[1] and 1 - frac[1] < 2 * g * w**2 / 64
+
+
 def test_long_lifetime_limit_is_franck_condon():
     # Γ << w at the 0-0 resonance: A_f ∝ <f|0_m><0_m|0_g>, so I_f/I_0 = |<f|0_m>|²/|<0|0_m>|² = g^f / f!
     w, g = 0.1, 1.3
@@ -181,6 +196,22 @@ def test_harmonic_and_morse_progression_spacing():
     for c in (0, 1):
         loss = st.loss[st.channel == c]
         assert np.allclose(np.diff(loss[:8]), we - 2 * wexe * n, atol=1e-6)
+
+
+def test_broadened_morse_progression_peaks():
+    # 30 meV resolution resolves the O2-like ground-channel progression: peak spacings we − 2 wexe n to 1e-3 eV
+    p = OxidisedOxygenParameters(spectrometer_fwhm=0.03, monochromator_fwhm=0.0, secondary_weight=0.0,
+                                 temperature_k=0.0)
+    emi = np.arange(529.7, 531.1, 0.002)
+    sp = vibronic_rixs_spectrum(p, 531.0, emi)
+    pk, _ = find_peaks(sp.intensity, height=1e-3 * sp.intensity.max())
+    y0, y1, y2 = sp.intensity[pk - 1], sp.intensity[pk], sp.intensity[pk + 1]
+    x = emi[pk] + 0.5 * (emi[1] - emi[0]) * (y0 - y2) / (y0 - 2 * y1 + y2)
+    spacing = -np.diff(np.sort(x)[::-1])
+    we, wexe = 1580.19 / 8065.543937, 11.98 / 8065.543937
+    n = np.arange(1, spacing.size + 1)
+    assert spacing.size >= 5
+    assert np.max(np.abs(spacing - (we - 2 * wexe * n))) < 1e-3
 
 
 def test_broadened_progression_peaks_spaced_by_frequency():
