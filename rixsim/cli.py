@@ -57,6 +57,34 @@ def _check_free(paths: Sequence[Path], overwrite: bool) -> None:
         raise FileExistsRefusal(f"'{taken[0]}' exists{more}; use --overwrite to replace")
 
 
+def write_text_atomic(path, text: str, overwrite: bool = False) -> Path:
+    """Write a UTF-8 text file via a temporary file in the same directory and a rename (never half-written)."""
+    import os
+    import tempfile
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise FileExistsRefusal(f"'{target}' exists; use --overwrite to replace")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)            # fails if the file appeared meanwhile: never clobber
+            except FileExistsError:
+                raise FileExistsRefusal(f"'{target}' exists; use --overwrite to replace") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    log.info("wrote %s", target)
+    return target
+
+
 def _mkdir(d: Path) -> None:
     d.mkdir(parents=True, exist_ok=True)
 
@@ -240,13 +268,8 @@ def cmd_fit(args) -> int:
                                         background_order=args.background_order, sigma=sigma, at_bound="fix")
         fit_spectrum, summary = result.fit, result.summary()
     _mkdir(out)
-    from .io import _atomic_write  # noqa: PLC0415 - the library's atomic writer, reused for the text report
-
-    def write_txt(tmp):
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(summary + "\n")
     written = [write_spectrum_csv(csv, fit_spectrum, overwrite=args.overwrite),
-               _atomic_write(txt, args.overwrite, write_txt)]
+               write_text_atomic(txt, summary + "\n", args.overwrite)]
     if figs:
         written += _save(plot_fit(result, title=f"{stem}"), figs, args.overwrite)
     sys.stdout.write(summary + "\n")
@@ -374,16 +397,11 @@ def cmd_validate(args) -> int:
                     f"[{script.stem}/]({script.stem}/) |")
         log.info("%s: %s in %.1f s", script.name, code, dt)
     from . import __version__
-    from .io import _atomic_write  # noqa: PLC0415
-
     text = "\n".join([f"# rixsim {__version__} validation report", "",
                       f"Scripts from `{scripts_dir}`, run with `{sys.executable}`; each wrote into its own "
                       "directory (stdout.txt, stderr.txt and the script's own files).", "",
                       "| script | result | seconds | output |", "| --- | --- | --- | --- |", *rows, ""])
-
-    def write(tmp):
-        Path(tmp).write_text(text, encoding="utf-8")
-    _report([_atomic_write(index, True, write)])
+    _report([write_text_atomic(index, text, overwrite=True)])
     return EXIT_FAIL if failed else EXIT_OK
 
 
