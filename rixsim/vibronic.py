@@ -89,7 +89,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from . import validate
-from .broadening import broaden_sticks, voigt
+from .broadening import broaden_sticks, gaussian, voigt
 from .errors import ConvergenceError, InputError
 from .results import RixsMap, Spectrum
 from .transitions import EdgeTransitions
@@ -847,18 +847,11 @@ def _voigt_fwhm(lor: float, gau: float) -> float:
     return 0.5346 * lor + math.sqrt(0.2166 * lor**2 + gau**2)
 
 
-def _emission_broadening(rows, positions, weights, channel, emission, gauss_fwhm: float, s: VibronicStructure,
-                         n_rows):
-    """Bin sticks linearly onto a fine uniform grid (area and first moment kept), then one GEMM per channel
-    with the unit-area Voigt line shape of that channel (Gaussian ``gauss_fwhm``, the channel's Lorentzian).
-    Returns (n_rows, n_emission)."""
-    out = np.zeros((n_rows, emission.size))
-    used = np.unique(channel)
+def _fine_grid(emission: np.ndarray, gauss_fwhm: float, s: VibronicStructure, channels: np.ndarray):
+    """Uniform binning grid for the emission broadening: (lo, step, n_points)."""
     lor = s.channel_fwhm
-    widths = [_voigt_fwhm(lor[c], gauss_fwhm) for c in used]
-    if not widths:
-        return out
-    margin = 10.0 * gauss_fwhm + 40.0 * float(np.max(lor[used]))
+    widths = [_voigt_fwhm(lor[c], gauss_fwhm) for c in channels]
+    margin = 10.0 * gauss_fwhm + 40.0 * float(max(lor[c] for c in channels))
     lo, hi = emission[0] - margin, emission[-1] + margin
     h = min(widths) / 32.0
     g = int(math.ceil((hi - lo) / h)) + 2
@@ -866,8 +859,19 @@ def _emission_broadening(rows, positions, weights, channel, emission, gauss_fwhm
         g = _MAX_FINE_GRID
         h = (hi - lo) / (g - 2)
         logger.warning("emission binning grid capped at %d points (step %.3g eV)", g, h)
-    grid = lo + h * np.arange(g)
-    for c in used:
+    return lo, h, g
+
+
+def _emission_broadening(rows, positions, weights, channel, emission, gauss_fwhm: float, s: VibronicStructure,
+                         n_rows, grid, block: int = 2048):
+    """Bin sticks linearly onto a fine uniform grid (area and first moment kept), then GEMMs per channel with
+    the unit-area Voigt line shape of that channel (Gaussian ``gauss_fwhm``, the channel's Lorentzian), in
+    blocks of grid points to bound memory.  Returns (n_rows, n_emission)."""
+    out = np.zeros((n_rows, emission.size))
+    lo, h, g = grid
+    lor = s.channel_fwhm
+    points = lo + h * np.arange(g)
+    for c in np.unique(channel):
         sel = channel == c
         t = (positions[sel] - lo) / h
         j = np.floor(t).astype(np.int64)
@@ -877,10 +881,18 @@ def _emission_broadening(rows, positions, weights, channel, emission, gauss_fwhm
         hist = (np.bincount(idx, wsel * (1.0 - frac), minlength=n_rows * g)
                 + np.bincount(idx + 1, wsel * frac, minlength=n_rows * g)).reshape(n_rows, g)
         nz = np.flatnonzero(hist.any(axis=0))
-        if nz.size == 0:
-            continue
-        b = voigt(emission[None, :], grid[nz, None], lor[c], gauss_fwhm)                # (G', J)
-        out += hist[:, nz] @ b
+        for start in range(0, nz.size, block):
+            cols = nz[start:start + block]
+            if lor[c] == 0.0:
+                # pure Gaussian: only emission points within 8 FWHM of the block matter (exp(−177) beyond)
+                j0, j1 = np.searchsorted(emission, [points[cols[0]] - 8 * gauss_fwhm,
+                                                    points[cols[-1]] + 8 * gauss_fwhm])
+                if j1 > j0:
+                    b = gaussian(emission[None, j0:j1], points[cols, None], gauss_fwhm)
+                    out[:, j0:j1] += hist[:, cols] @ b
+            else:
+                b = voigt(emission[None, :], points[cols, None], lor[c], gauss_fwhm)   # (block, J)
+                out += hist[:, cols] @ b
     return out
 
 
@@ -889,11 +901,15 @@ def _rixs_rows(model: VibronicModel, s: VibronicStructure, excitation: np.ndarra
     """Intensity and elastic part (n_exc, n_emi), chunked over excitation energies to bound memory."""
     shift, res, wq, extra_fwhm = _quadrature(model)
     gauss = math.hypot(model.spectrometer_fwhm, extra_fwhm)
-    n_g, n_f = s.ground_energies.size, s.final_losses.size
-    per_row = shift.size * n_g * n_f
-    chunk = max(1, max_elements // max(per_row, 1))
+    used = np.flatnonzero(s.channel_weights > 0)
     total = np.zeros((excitation.size, emission.size))
     elastic = np.zeros_like(total)
+    if used.size == 0:
+        return total, elastic
+    grid = _fine_grid(emission, gauss, s, used)
+    n_g, n_f = s.ground_energies.size, s.final_losses.size
+    per_row = max(shift.size * n_g * n_f, grid[2])
+    chunk = max(1, max_elements // per_row)
     for start in range(0, excitation.size, chunk):
         exc = excitation[start:start + chunk]
         photon = (exc[:, None] + shift[None, :]).reshape(-1)          # where the emission lines sit
@@ -902,12 +918,13 @@ def _rixs_rows(model: VibronicModel, s: VibronicStructure, excitation: np.ndarra
         wt = wt * np.tile(wq, exc.size)[:, None, None]
         rows = np.broadcast_to(np.repeat(np.arange(exc.size), shift.size)[:, None, None], wt.shape)
         chan = np.broadcast_to(s.final_channel[None, None, :], wt.shape)
-        total[start:start + chunk] = _emission_broadening(rows.ravel(), pos.ravel(), wt.ravel(), chan.ravel(),
-                                                          emission, gauss, s, exc.size)
-        elm = np.broadcast_to(el[None], wt.shape)
+        keep = np.broadcast_to((s.channel_weights[s.final_channel] > 0)[None, None, :], wt.shape)
+        total[start:start + chunk] = _emission_broadening(rows[keep], pos[keep], wt[keep], chan[keep],
+                                                          emission, gauss, s, exc.size, grid)
+        elm = np.broadcast_to(el[None], wt.shape) & keep
         if elm.any():
             elastic[start:start + chunk] = _emission_broadening(rows[elm], pos[elm], wt[elm], chan[elm],
-                                                                emission, gauss, s, exc.size)
+                                                                emission, gauss, s, exc.size, grid)
     return total, elastic
 
 
