@@ -64,6 +64,7 @@ a RIXS map is its tabulated Lα/Lβ lines with energy-independent yields (fluore
 """
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -79,6 +80,8 @@ from .errors import InputError
 from .results import RixsMap, Spectrum
 from .sample import (Geometry, Layer, Sample, element_mu_per_nm, layer_mu_per_nm,
                      shell_photo_fraction, _check_element)
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "EmissionLine", "emission_lines", "hole_populations", "ChannelWindows", "default_windows", "detected_map",
@@ -162,9 +165,10 @@ def hole_populations(layer: Layer, element: str, energies, part: str = "all") ->
     with :math:`f_s` the shell fractions of :func:`~rixsim.sample.shell_photo_fraction` and :math:`f_{ij}`
     the Coster–Kronig probabilities (``f13`` including the path via L2) of Elam et al. (2002) through
     ``xraydb.ck_probability`` (Mn: f23 = 0.39, f13 = 0.70, f12 = 0.30).  An L2 hole therefore emits L2
-    lines with the L2 yield and, after transfer, L3 lines with the L3 yield — which is why PFY's L2/L3
-    ratio differs from the absorption's even without self-absorption.  The satellite shift of emission from
-    transferred holes (an extra M-shell spectator) is neglected.
+    lines with the L2 yield and, after transfer, L3 lines with the L3 yield: a narrow window (sPFY on Lα,
+    ccPFY) weighs the L2 edge differently from the absorption even without self-absorption, while the
+    whole Mn L window happens to collect nearly the same per hole (0.0046 per L2, 0.0045 per L3 hole).
+    The satellite shift of emission from transferred holes (an extra M-shell spectator) is neglected.
     """
     E = np.atleast_1d(np.asarray(energies, dtype=float))
     edges = xraydb.xray_edges(element)
@@ -318,7 +322,7 @@ def _default_emission_axis(sample: Sample, excitation: np.ndarray, min_line_ener
 
 def detected_map(sample: Sample, geometry: Geometry, excitation, emission=None, *,
                  resonant_element: str | None = None, resonant_maps=None, line_fwhm: float = 1.0,
-                 min_line_energy_ev: float = 100.0) -> RixsMap:
+                 min_line_energy_ev: float = 100.0, shell_resolved_yields: bool = True) -> RixsMap:
     """Map of detected photons (per incident photon per eV of emission) with self-absorption, all layers.
 
     Parameters
@@ -342,11 +346,18 @@ def detected_map(sample: Sample, geometry: Geometry, excitation, emission=None, 
         Gaussian FWHM (eV) of every tabulated line (spectrometer resolution and natural width).
     min_line_energy_ev : float
         Lines below this energy are left out (detector threshold; Li K, TM M lines).
+    shell_resolved_yields : bool
+        True (default): L3 and L2 holes of every element decay with their own tabulated yields and lines,
+        after Coster–Kronig transfer (:func:`hole_populations`) — so even a thin dilute sample's narrow-window
+        yields are not proportional to the absorption (cf. de Groot et al., Solid State Commun. 92, 991
+        (1994), for the further, multiplet-resolved decay effects a RIXS map adds).  False: every
+        L hole of ``resonant_element`` (or of any element with a resonance, when ``resonant_element`` is
+        None) decays like an L3 hole — TM fluorescence ∝ TM absorption with one energy-independent yield.
 
     Returns
     -------
     RixsMap
-        ``intensity[i, j]`` in photons / incident photon / eV; ``meta`` names the lines included.
+        ``intensity[i, j]`` in photons / incident photon / eV.
     """
     if not isinstance(sample, Sample):
         raise InputError(f"sample must be a rixsim.sample.Sample; got {type(sample).__name__}")
@@ -363,15 +374,28 @@ def detected_map(sample: Sample, geometry: Geometry, excitation, emission=None, 
             raise InputError("resonant_maps given without resonant_element (e.g. 'Mn')")
         _check_element(resonant_element)
     edges = _bin_edges(Ep)
-    total = _detected_kernel(sample, geometry, E, Ep, edges, fwhm, min_e, resonant_element, maps)
+    total = _detected_kernel(sample, geometry, E, Ep, edges, fwhm, min_e, resonant_element, maps,
+                             bool(shell_resolved_yields))
     label = "detected emission, " + ", ".join(layer.name or layer.formula for layer in sample.layers)
     return RixsMap(E, Ep, total, label=label, units="photons / incident photon / eV",
                    meta={"incidence_deg": geometry.incidence_deg, "exit_deg": geometry.exit_deg,
                          "solid_angle_fraction": geometry.solid_angle_fraction, "line_fwhm": fwhm,
-                         "resonant_element": resonant_element})
+                         "resonant_element": resonant_element,
+                         "shell_resolved_yields": bool(shell_resolved_yields)})
 
 
-def _detected_kernel(sample, geometry, E, Ep, edges, fwhm, min_e, tm, maps):
+def _holes_single_yield(layer, element, E, part) -> dict:
+    """Every primary L hole decays as an L3 hole (one yield for the whole L edge; no Coster–Kronig)."""
+    h = hole_populations(layer, element, E, part)
+    if "L3" in h:
+        h["L3"] = sum(shell_photo_fraction(layer, element, s, E, part) for s in _CK_SHELLS if s in h)
+        for s in ("L1", "L2"):
+            if s in h:
+                h[s] = np.zeros_like(h["L3"])
+    return h
+
+
+def _detected_kernel(sample, geometry, E, Ep, edges, fwhm, min_e, tm, maps, resolved=True):
     sa, sb = geometry.sin_in, geometry.sin_out
     layers = sample.layers
     mu_in = [layer_mu_per_nm(layer, E, "total") for layer in layers]
@@ -390,7 +414,10 @@ def _detected_kernel(sample, geometry, E, Ep, edges, fwhm, min_e, tm, maps):
             if not lines:
                 continue
             mu_el = element_mu_per_nm(layer, el, E, "photo")
-            holes = hole_populations(layer, el, E)
+            collapse = (not resolved) and ((el == tm) if tm is not None else bool(layer.resonances_of(el)))
+            holes_of = _holes_single_yield if collapse else hole_populations
+            parts = {p: holes_of(layer, el, E, p) for p in ("all", "step", "white")}
+            holes = parts["all"]
             replaced = []
             for ln in lines:
                 line_shape = _gauss_bins(edges, ln.energy, fwhm)[None, :]
@@ -398,12 +425,12 @@ def _detected_kernel(sample, geometry, E, Ep, edges, fwhm, min_e, tm, maps):
                     # the map stands for the decay of bound (white-line) excitations; continuum
                     # ionisation (the edge step) still decays by normal fluorescence
                     replaced.append(ln)
-                    step = hole_populations(layer, el, E, part="step")
+                    step = parts["step"]
                     src += (mu_el * step.get(ln.shell, 0.0) * ln.yield_per_hole)[:, None] * line_shape
                     continue
                 src += (mu_el * holes.get(ln.shell, 0.0) * ln.yield_per_hole)[:, None] * line_shape
             if replaced:
-                white = hole_populations(layer, el, E, part="white")
+                white = parts["white"]
                 target = sum(mu_el * white.get(ln.shell, 0.0) * ln.yield_per_hole for ln in replaced)
                 row = m @ np.diff(edges)
                 denom = float(row @ row)
@@ -559,7 +586,7 @@ class Channels:
     tey: Spectrum
     tfy: Spectrum
     pfy: Spectrum
-    ipfy: Spectrum
+    ipfy: Spectrum | None
     spfy: Spectrum
     ccpfy: Spectrum
     windows: ChannelWindows
@@ -567,14 +594,16 @@ class Channels:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"TEY": self.tey, "TFY": self.tfy, "PFY": self.pfy, "iPFY": self.ipfy, "sPFY": self.spfy,
-                "ccPFY": self.ccpfy}
+        """``{name: Spectrum}`` of the channels present (iPFY is None when its element is absent)."""
+        d = {"TEY": self.tey, "TFY": self.tfy, "PFY": self.pfy, "iPFY": self.ipfy, "sPFY": self.spfy,
+             "ccPFY": self.ccpfy}
+        return {k: v for k, v in d.items() if v is not None}
 
 
 def predict_channels(sample: Sample, geometry: Geometry, excitation, resonant_element: str, *,
                      windows: ChannelWindows | None = None, resonant_maps=None, emission=None,
                      line_fwhm: float = 1.0, electron_escape_nm: float = DEFAULT_ELECTRON_ESCAPE_NM,
-                     min_line_energy_ev: float = 100.0) -> Channels:
+                     min_line_energy_ev: float = 100.0, shell_resolved_yields: bool = True) -> Channels:
     """All six channels of a TM L-edge scan: the detected map (:func:`detected_map`) cut by ``windows``
     (default :func:`default_windows` of ``resonant_element`` with O Kα for iPFY) plus :func:`tey`."""
     _check_element(resonant_element)
@@ -582,9 +611,16 @@ def predict_channels(sample: Sample, geometry: Geometry, excitation, resonant_el
     if not isinstance(win, ChannelWindows):
         raise InputError(f"windows must be a ChannelWindows; got {type(win).__name__}")
     dmap = detected_map(sample, geometry, excitation, emission, resonant_element=resonant_element,
-                        resonant_maps=resonant_maps, line_fwhm=line_fwhm, min_line_energy_ev=min_line_energy_ev)
+                        resonant_maps=resonant_maps, line_fwhm=line_fwhm, min_line_energy_ev=min_line_energy_ev,
+                        shell_resolved_yields=shell_resolved_yields)
+    ipfy = None
+    if win.ipfy_element and win.ipfy_element not in sample.elements:
+        log.warning("no %s in the sample: iPFY (window %s eV) left out; pass ChannelWindows with another "
+                    "non-resonant line (e.g. F Kα for fluorides)", win.ipfy_element, win.ipfy)
+    else:
+        ipfy = ipfy_from_map(dmap, win.ipfy)
     return Channels(tey=tey(sample, geometry, excitation, electron_escape_nm), tfy=tfy_from_map(dmap),
-                    pfy=pfy_from_map(dmap, win.pfy), ipfy=ipfy_from_map(dmap, win.ipfy),
+                    pfy=pfy_from_map(dmap, win.pfy), ipfy=ipfy,
                     spfy=spfy_from_map(dmap, win.spfy), ccpfy=ccpfy_from_map(dmap, win.ccpfy),
                     windows=win, detected=dmap, meta={"resonant_element": resonant_element})
 

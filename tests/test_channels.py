@@ -85,6 +85,24 @@ def test_thin_dilute_limit_is_absorption_times_yield():
         np.testing.assert_allclose(got[on], expected[on], rtol=2e-3, err_msg=name)
 
 
+def test_thin_dilute_single_yield_channels_follow_absorption():
+    """With one energy-independent yield for the TM (shell_resolved_yields=False), every fluorescence
+    channel of a thin dilute sample is ∝ the Mn absorption: R < 1e-3 (LiF host: no other line excited)."""
+    layer = Layer("Li0.99Mn0.01F", 2.64, 0.01, resonances=(mn_edge(),))
+    ch = predict_channels(Sample(layer), Geometry(30, 60), E, "Mn", shell_resolved_yields=False,
+                          emission=np.arange(540.0, 672.0, 0.02))
+    assert ch.ipfy is None and "iPFY" not in ch.as_dict()   # no O in LiF: no iPFY
+    ref = Spectrum(E, element_mu_per_nm(layer, "Mn", E, "photo"))
+    for name in ("TFY", "PFY", "sPFY", "ccPFY"):
+        assert r_factor(ch.as_dict()[name], ref) < 1e-3, name
+    # with shell-resolved yields an L2 hole mostly decays after Coster–Kronig transfer (an L3 hole, Lα), so
+    # an sPFY window on Lα sees 0.39 × the L2 white line: far from ∝ μ.  (Mn PFY stays close: per L2 hole
+    # 0.0029 (Lβ) + 0.39 × 0.0045 (Lα) ≈ 0.0046 against 0.0045 per L3 hole, Elam tables.)
+    resolved = predict_channels(Sample(layer), Geometry(30, 60), E, "Mn", emission=np.arange(540.0, 672.0, 0.02))
+    assert r_factor(resolved.spfy, ref) > 1e-2
+    assert r_factor(resolved.pfy, ref) < 1e-3
+
+
 def test_thin_dilute_map_channels_follow_absorption():
     """A resonant map whose rows are the tabulated-yield white-line emission reproduces, in the thin dilute
     limit, the line model's PFY and TFY in absolute units and follows the absorption (R < 1e-3).
