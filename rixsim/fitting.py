@@ -388,6 +388,9 @@ class ModelFitResult:
         Spectra/maps computed and eigensystems computed during this fit.
     message : str
         lmfit's message.
+    at_bounds : tuple of str
+        Varied parameters that ended within 1e-4 (relative to the bound interval or the value) of a bound:
+        their σ describe a constrained fit and deserve suspicion.
     report : str
         lmfit's fit report.
     """
@@ -408,6 +411,7 @@ class ModelFitResult:
     n_evaluations: int
     n_diagonalisations: int
     message: str = ""
+    at_bounds: tuple = ()
     report: str = field(default="", repr=False)
 
     def correlation_of(self, a: str, b: str) -> float:
@@ -492,7 +496,7 @@ def _parameters(model: FitModel, kind: str, start, vary):
 
 
 def _run(residual_fn, params, model: FitModel, y: np.ndarray, yfit: np.ndarray, sig: np.ndarray, weighting: str,
-         scale_covar, max_nfev, method: str, make_best):
+         scale_covar, max_nfev, method: str, make_best, counts0: tuple):
     import lmfit
 
     n_varied = sum(p.vary for p in params.values())
@@ -502,24 +506,25 @@ def _run(residual_fn, params, model: FitModel, y: np.ndarray, yfit: np.ndarray, 
         raise InputError(f"{y.size} data points cannot fix {n_varied} free parameters")
     if scale_covar is None:
         scale_covar = weighting == "unweighted"
-    ev0, dg0 = model.n_evaluations, model.n_diagonalisations
+    ev0, dg0 = counts0
     mini = lmfit.Minimizer(residual_fn, params, scale_covar=bool(scale_covar), nan_policy="raise")
     try:
         out = mini.minimize(method=method, max_nfev=max_nfev)
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise ConvergenceError(f"the fit failed inside the optimiser: {exc}") from exc
     if not out.success:
+        last = {nm: round(float(p.value), 6) for nm, p in out.params.items() if p.vary}
         raise ConvergenceError(f"the fit did not converge after {out.nfev} model evaluations: {out.message}; "
                                "try better starting values, tighter bounds, fewer free parameters or a larger "
-                               "max_nfev")
+                               f"max_nfev. Last values: {last}")
     varied = tuple(out.var_names)
+    at_bound = tuple(nm for nm in varied if _at_bound(out.params[nm]))
+    last = {nm: round(float(out.params[nm].value), 6) for nm in varied}
     if not out.errorbars or out.covar is None:
-        at_bound = [nm for nm in varied if np.isclose(out.params[nm].value, out.params[nm].min) or
-                    np.isclose(out.params[nm].value, out.params[nm].max)]
-        hint = f" (at a bound: {at_bound})" if at_bound else ""
+        hint = f" (at a bound: {list(at_bound)})" if at_bound else ""
         raise ConvergenceError("the fit converged but its uncertainties could not be estimated (singular or "
                                f"indefinite covariance{hint}); a parameter is undetermined by these data or "
-                               f"degenerate with another — fix it or widen the data range. Varied: {list(varied)}")
+                               f"degenerate with another — fix it or widen the data range. Last values: {last}")
     cov = np.asarray(out.covar, dtype=float)
     sd = np.sqrt(np.diag(cov))
     if not np.all(np.isfinite(sd)) or (sd <= 0).any():
@@ -537,8 +542,15 @@ def _run(residual_fn, params, model: FitModel, y: np.ndarray, yfit: np.ndarray, 
         correlation=_ro(corr), chi_square=chi2, reduced_chi_square=chi2 / (y.size - len(varied)),
         r_factor=r_factor, n_points=int(y.size), weighting=weighting, covariance_scaled=bool(scale_covar),
         best_fit=best, residual=_ro(res), n_evaluations=model.n_evaluations - ev0,
-        n_diagonalisations=model.n_diagonalisations - dg0, message=str(out.message),
+        n_diagonalisations=model.n_diagonalisations - dg0, message=str(out.message), at_bounds=at_bound,
         report=lmfit.fit_report(out))
+
+
+def _at_bound(p) -> bool:
+    lo, hi = p.min, p.max
+    span = (hi - lo) if np.isfinite(lo) and np.isfinite(hi) else max(abs(p.value), 1.0)
+    tol = 1e-4 * span
+    return bool((np.isfinite(lo) and p.value - lo <= tol) or (np.isfinite(hi) and hi - p.value <= tol))
 
 
 def _ro(a) -> np.ndarray:
@@ -591,6 +603,7 @@ def fit_xas(data: Spectrum, model: FitModel, *, start: Mapping[str, float] | Non
         raise InputError(f"data must be a Spectrum; got {type(data).__name__}")
     if not isinstance(model, FitModel):
         raise InputError(f"model must be a FitModel; got {type(model).__name__}")
+    counts0 = (model.n_evaluations, model.n_diagonalisations)
     e = validate.energy_axis(data.energy, "data energy", min_points=2)
     y = validate.intensities(data.intensity, "data intensity", allow_negative=allow_negative)
     sig_all, yfit_all, weighting = _sigma(sigma, y)
@@ -616,7 +629,7 @@ def fit_xas(data: Spectrum, model: FitModel, *, start: Mapping[str, float] | Non
 
     def make_best(values):
         return Spectrum(e, model.xas(e, values, polarization), label=f"{model.ion} fit", meta={"values": values})
-    return _run(residual, params, model, y, yfit, sig, weighting, scale_covar, max_nfev, method, make_best)
+    return _run(residual, params, model, y, yfit, sig, weighting, scale_covar, max_nfev, method, make_best, counts0)
 
 
 def _is_lmfit(obj) -> bool:
@@ -668,6 +681,7 @@ def fit_rixs_map(data: RixsMap, model: FitModel, *, start: Mapping[str, float] |
         raise InputError(f"data must be a RixsMap; got {type(data).__name__}")
     if not isinstance(model, FitModel):
         raise InputError(f"model must be a FitModel; got {type(model).__name__}")
+    counts0 = (model.n_evaluations, model.n_diagonalisations)
     for k in ("final_fwhm", "resolution_fwhm", "loss", "emission"):
         if k in rixs_kwargs:
             raise InputError(f"{k} is a fit parameter or set by the data; not a rixs_map keyword here")
@@ -694,7 +708,7 @@ def fit_rixs_map(data: RixsMap, model: FitModel, *, start: Mapping[str, float] |
         if on_loss:
             return RixsMap(exc, None, z, loss=second, label=f"{model.ion} fit", meta={"values": values})
         return RixsMap(exc, second, z, label=f"{model.ion} fit", meta={"values": values})
-    return _run(residual, params, model, y, yfit, sig, weighting, scale_covar, max_nfev, method, make_best)
+    return _run(residual, params, model, y, yfit, sig, weighting, scale_covar, max_nfev, method, make_best, counts0)
 
 
 def guess_edge_offset(data, model: FitModel, values: Mapping[str, float] | None = None, **rixs_kwargs) -> float:
