@@ -279,9 +279,10 @@ def run(outdir: pathlib.Path) -> pathlib.Path:
     md += ["## 1. Mn-L of LiNi1/3Mn1/3Co1/3O2 (seed review Fig. 2)", "",
            "![Fig. 2 analogue](fig2_mn_nmc.png)", "",
            f"Windows (eV): PFY {ch_mn.windows.pfy}, iPFY {ch_mn.windows.ipfy}, ccPFY {ch_mn.windows.ccpfy}, "
-           f"sPFY {tuple(round(v, 2) for v in ch_mn.windows.spfy)}. Mn emission from tabulated lines "
-           "(fluorescence ∝ absorption), so every difference from the true μ below is self-absorption, "
-           "saturation or the mixing of emitters. "
+           f"sPFY {tuple(round(v, 2) for v in ch_mn.windows.spfy)}. Mn emission from tabulated lines with "
+           "shell-resolved yields and Coster–Kronig transfer (Elam et al. 2002), so the differences from the "
+           "true μ below are self-absorption, saturation, the mixing of emitters and (for the narrow sPFY and "
+           "ccPFY windows) the L3/L2 decay branching. "
            "'post/pre (raw)' is the raw channel's mean over the last 3 eV over that of the first 3 eV (the "
            "visible edge step; for iPFY > 1 means it rises with μ).", "",
            table(rows_for(ch_mn), head), "",
@@ -291,6 +292,10 @@ def run(outdir: pathlib.Path) -> pathlib.Path:
            f"post/pre = {step_ratio(ch_mn.tfy):.3f} against {step_ratio(mu_tot):.3f} for μ_total: above the edge "
            "the loss of O Kα cancels the gain of Mn emission, so an edge-jump normalisation of TFY is "
            "meaningless and its L3/L2 ratio and peak heights follow the O dips.", ""]
+    ch_1y = predict_channels(Sample(nmc_mn), geo, e_mn, "Mn", shell_resolved_yields=False)
+    md += ["With one energy-independent Mn yield (`shell_resolved_yields=False`: every L hole decays like an "
+           "L3 hole, fluorescence ∝ absorption) the remaining distortion is self-absorption and O mixing alone:",
+           "", table(rows_for(ch_1y), head), ""]
     rixs = tm_rixs("Mn4+", xas["Mn4+"], e_mn, sources)
     if rixs is not None:
         ch_rx = predict_channels(Sample(nmc_mn), geo, e_mn, "Mn", resonant_maps=rixs)
