@@ -213,3 +213,34 @@ def test_single_crystal_channels_equal_direct_contraction():
     assert np.allclose(ch.intensity(f), direct, rtol=1e-13)
     iso = isotropic_channels().intensity(f)
     assert np.allclose(iso, np.sum(np.abs(f) ** 2, axis=(-2, -1)) / 3)
+
+
+@pytest.mark.reference
+def test_geometry_reproduces_edrixs_polarisation_vectors():
+    """EDRIXS 0.2.0's (θ_in, θ_out, φ) geometry expressed as a ScatteringGeometry with a sample rotation gives
+    the same σ, π and helicity ±1 vectors in the crystal frame (up to a global phase)."""
+    import warnings
+    edrixs = pytest.importorskip("edrixs")
+    th_in, th_out, phi = np.radians(35.0), np.radians(70.0), np.radians(20.0)
+    k_in = np.asarray(edrixs.unit_wavevector(th_in, phi, np.eye(3), "in"))
+    k_out = np.asarray(edrixs.unit_wavevector(th_out, phi, np.eye(3), "out"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vec = {(a, b): edrixs.dipole_polvec_rixs(th_in, th_out, phi, a, b, np.eye(3), ("linear", "linear"))
+               for a in (0.0, np.pi / 2) for b in (0.0, np.pi / 2)}
+        left = edrixs.dipole_polvec_rixs(th_in, th_out, phi, 0.0, 0.0, np.eye(3), ("left", "left"))
+    pi_in, sigma = vec[(0.0, 0.0)][0].real, vec[(np.pi / 2, 0.0)][0].real
+    # lab (x = π_in, y = σ, z = k_in) → crystal: columns of Rᵀ; flip π if EDRIXS's (π, σ, k) is left-handed
+    if np.linalg.det(np.column_stack([pi_in, sigma, k_in])) < 0:
+        pi_in = -pi_in
+    r = np.column_stack([pi_in, sigma, k_in]).T
+    two_theta = np.degrees(np.arccos(k_in @ k_out))
+    same = lambda a, b: np.isclose(abs(np.vdot(a, b)), 1.0, atol=1e-12)   # equal up to a phase
+    for inc, a in (("pi", 0.0), ("sigma", np.pi / 2)):
+        for out, b in (("pi", 0.0), ("sigma", np.pi / 2)):
+            g = ScatteringGeometry(two_theta_deg=two_theta, incident=inc, outgoing=out, sample_rotation=r)
+            assert same(g.to_crystal(g.polarization_in), vec[(a, b)][0])
+            assert same(g.to_crystal(g.polarization_out_basis[0]), vec[(a, b)][1])
+    g = ScatteringGeometry(two_theta_deg=two_theta, incident="left", outgoing="left", sample_rotation=r)
+    assert same(g.to_crystal(g.polarization_in), left[0])
+    assert same(g.to_crystal(g.polarization_out_basis[0]), left[1])
