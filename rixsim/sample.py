@@ -197,6 +197,12 @@ class ResonantEdge:
         Width of the pre- and post-edge windows at the ends of the spectrum (eV).
     step_fwhm : float
         Full width (eV) of the error-function edge steps added to a step-free spectrum.
+
+    Notes
+    -----
+    For ``"L2,3"`` the L3 maximum is the largest value within 0.6 × the tabulated spin–orbit splitting of the
+    onset (first point 15 % of the way up), the L3/L2 split is the minimum between 0.3 and 1.1 splittings
+    above it, and the L2 maximum the largest value above the split.  Steps sit at the two maxima.
     """
 
     element: str
@@ -224,6 +230,7 @@ class ResonantEdge:
         if span < 4 * self.norm_window_ev:
             raise InputError(f"resonant spectrum spans {span:.3g} eV; it needs at least 4 × norm_window_ev = "
                              f"{4 * self.norm_window_ev:.3g} eV to find pre- and post-edge levels")
+        self._parts()  # fail now, not at first use, on a spectrum without an edge
 
     @property
     def shells(self) -> tuple[str, ...]:

@@ -103,6 +103,10 @@ def test_resonance_must_belong_to_layer(mn_edge):
         ResonantEdge("Mn", "L2,3", Spectrum(E_MN - 640, two_lorentzian(E_MN), relative=True))
     with pytest.raises(InputError, match="edge"):
         ResonantEdge("Mn", "M4,5", Spectrum(E_MN, two_lorentzian(E_MN)))
+    with pytest.raises(InputError, match="no peak"):
+        ResonantEdge("Mn", "L2,3", Spectrum(E_MN, np.zeros_like(E_MN)))
+    with pytest.raises(InputError, match="spans"):
+        ResonantEdge("Mn", "L2,3", Spectrum(E_MN[:50], two_lorentzian(E_MN[:50])))
 
 
 # ---------------------------------------------------------------- attenuation
