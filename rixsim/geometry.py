@@ -152,7 +152,7 @@ _NAMED = ("sigma", "pi", "circular+", "circular-", "left", "right")
 _ALIASES = {"left": "circular+", "right": "circular-"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ScatteringGeometry:
     """A single-crystal (or powder) RIXS geometry in the lab frame described in the module glossary.
 
@@ -297,7 +297,7 @@ def powder_weights(polarization_in, polarization_out) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------ channel sets
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PolarizationChannels:
     """The polarisation part of a RIXS calculation, in the crystal frame.
 

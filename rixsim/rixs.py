@@ -416,7 +416,7 @@ def rixs_spectrum(transitions: EdgeTransitions, excitation_energy: float, *, los
 
 
 # --------------------------------------------------------------------------------- scattering tensor
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ScatteringTensor:
     """``tensor[ω, f, g, b, a] = F_ba(ω; f, g)`` in the crystal frame (eV⁻¹ × |dipole|²).
 
