@@ -44,9 +44,11 @@ structure, and no hybridisation.  Two consequences the model handles explicitly:
   the O 2p–TM 3d hybridisation pre-edge (~528–533 eV) and O 2p–TM 4sp bands, none of which is in an atomic
   table (whose O K edge is a bare step at 543.1 eV).  This matters when the incident energy is at the O K edge
   and also for *emission* lines that fall there (the TM 3s→2p core–core line of Mn at ≈556 eV, O Kα's own
-  high-energy tail).  Give the layer a ``ResonantEdge("O", "K", spectrum)`` holding the model's O-K XAS (from
-  the O-K part of rixsim when present) or a measured O-K spectrum; it is then normalised to the tabulated
-  O K jump exactly as the TM edge is.
+  high-energy tail).  Give the layer a ``ResonantEdge("O", "K", spectrum)`` holding the model's O-K XAS —
+  ``rixsim.oxygen.oxygen_k_xas(OxygenKEdge(cluster_model(...)), energies)``, the cluster's hybridisation
+  pre-edge plus its documented main-edge step — or a measured O-K spectrum; it is then normalised to the
+  tabulated O K jump exactly as the TM edge is (a spectrum with its own step is normalised as data are).
+  Without it, O is absorbed as in the atomic table: exact far from 525–560 eV, wrong inside.
 """
 from __future__ import annotations
 
