@@ -185,6 +185,7 @@ def test_import_does_not_pull_matplotlib():
     assert out.stdout.strip() == "False", out.stderr
 
 
+@pytest.mark.slow      # 10 s idle, ~20 s on a loaded 2-core machine: three Mn diagonalisations and one map
 def test_demo_writes_csv_hdf5_png_and_refuses_a_second_run(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out)]) == 0
