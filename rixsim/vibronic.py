@@ -94,7 +94,7 @@ from .errors import ConvergenceError, InputError
 from .results import RixsMap, Spectrum
 from .transitions import EdgeTransitions
 
-__all__ = ["Potential", "FinalChannel", "VibronicModel", "OxidisedOxygenParameters", "SolvationShellParameters",
+__all__ = ["Potential", "FinalChannel", "Mode", "VibronicModel", "OxidisedOxygenParameters", "SolvationShellParameters",
            "VibronicStructure", "LossSticks", "SolvationComparison", "vibrational_energies", "franck_condon",
            "vibronic_structure", "kh_amplitudes", "vibronic_rixs_map", "vibronic_rixs_spectrum", "vibronic_xas",
            "loss_sticks", "solvation_shell_comparison", "vibronic_transitions", "O2_GROUND_FREQUENCY",
@@ -112,7 +112,7 @@ _TAIL_TOL = 1e-12          # weight of a used level in the top eighth of the bas
 _FC_SUM_TOL = 1e-10        # missing |<n|i>|^2 weight of the kept intermediate levels
 _FINAL_SUM_TOL = 1e-8      # missing final-level weight of the kept intermediate wave packet
 _MAX_BASIS = 1024
-_BOLTZMANN_CUTOFF = 1e-8   # initial levels with p_i / p_0 below this are dropped
+_BOLTZMANN_CUTOFF = 1e-6   # initial levels with p_i / p_0 below this are dropped
 _CONTINUUM_TOL = 1e-3      # largest wave-packet weight allowed in a Morse continuum that the model omits
 _CONTINUUM_BASIS = 512     # basis size up to which unconverged bound Morse levels make the basis grow
 _MAX_FINE_GRID = 400_000   # points of the emission binning grid
@@ -228,6 +228,41 @@ class FinalChannel:
 
 
 @dataclass(frozen=True)
+class Mode:
+    """An additional vibrational coordinate, separable from the model's main one (potentials add mode by mode).
+
+    Attributes
+    ----------
+    name : str
+        Label, e.g. ``"lattice O mode"``.
+    ground, intermediate : Potential
+        This mode's potentials in its own coordinate units (its ground frequency); ground displacement 0.
+    finals : tuple of Potential or None
+        One potential per excited channel of the model, in order; None: the mode keeps its ground potential in
+        every excited final state.  In the ground channel the mode always has its ground potential.
+    """
+
+    name: str
+    ground: Potential
+    intermediate: Potential
+    finals: tuple | None = None
+
+    def __post_init__(self):
+        for name in ("ground", "intermediate"):
+            if not isinstance(getattr(self, name), Potential):
+                raise InputError(f"mode {self.name!r}: {name} must be a Potential; got {getattr(self, name)!r}")
+        if self.ground.displacement != 0.0:
+            raise InputError(f"mode {self.name!r}: the ground potential defines the origin, displacement must be 0;"
+                             f" got {self.ground.displacement}")
+        if self.finals is not None:
+            finals = tuple(self.finals)
+            for f in finals:
+                if not isinstance(f, Potential):
+                    raise InputError(f"mode {self.name!r}: finals must be Potentials; got {f!r}")
+            object.__setattr__(self, "finals", finals)
+
+
+@dataclass(frozen=True)
 class VibronicModel:
     """Everything the vibronic Kramers–Heisenberg calculation needs.
 
@@ -252,6 +287,9 @@ class VibronicModel:
         Temperature for the Boltzmann population of ground levels, K.
     label : str
         Name carried into the labels of the results.
+    modes : tuple of Mode
+        Further vibrational coordinates, separable from the main one (ground/intermediate/channel potentials
+        above).  ``vertical_excitation`` is then the vertical energy of all modes together.
     """
 
     ground: Potential
@@ -265,6 +303,7 @@ class VibronicModel:
     inhomogeneous_fwhm: float = 0.0
     temperature_k: float = 0.0
     label: str = "vibronic model"
+    modes: tuple = ()
 
     def __post_init__(self):
         for name in ("ground", "intermediate"):
@@ -286,6 +325,14 @@ class VibronicModel:
         for name in ("monochromator_fwhm", "spectrometer_fwhm", "inhomogeneous_fwhm"):
             object.__setattr__(self, name, validate.width(getattr(self, name), name))
         object.__setattr__(self, "temperature_k", validate.nonnegative(self.temperature_k, "temperature_k", "K"))
+        modes = tuple(self.modes)
+        for md in modes:
+            if not isinstance(md, Mode):
+                raise InputError(f"modes must be Mode objects; got {md!r}")
+            if md.finals is not None and len(md.finals) != len(chans):
+                raise InputError(f"mode {md.name!r} has {len(md.finals)} final potentials; the model has "
+                                 f"{len(chans)} excited channels")
+        object.__setattr__(self, "modes", modes)
         if self.spectrometer_fwhm == 0.0:
             if self.ground_channel_weight > 0:
                 raise InputError("spectrometer_fwhm must be > 0 eV: the ground channel has no final-state width")
@@ -625,6 +672,12 @@ class VibronicStructure:
         Per channel, the population-weighted wave-packet norm not carried by the kept final levels because it
         lies in a Morse continuum (or in bound levels too close to dissociation to converge); 0 otherwise.
         At most 1e-3 — larger values raise :class:`~rixsim.errors.ConvergenceError`.
+    elastic_mask : ndarray of bool (n_g, F)
+        True where final level f is initial level i again (the elastic line).
+
+    With extra modes, levels are product levels of all modes, ``final_level`` is the quantum number of the
+    main mode, and product levels carrying negligible weight (cumulative < 1e-10 for intermediate, < 1e-9 for
+    final levels) are dropped.
     """
 
     ground_energies: np.ndarray
@@ -640,6 +693,13 @@ class VibronicStructure:
     channel_names: tuple
     basis_size: int
     continuum_weight: np.ndarray
+    elastic_mask: np.ndarray = None
+
+    def __post_init__(self):
+        if self.elastic_mask is None:
+            mask = (self.final_channel[None, :] == 0) & (
+                self.final_level[None, :] == np.arange(self.ground_energies.size)[:, None])
+            object.__setattr__(self, "elastic_mask", mask)
 
 
 def _boltzmann(e: np.ndarray, temperature_k: float) -> np.ndarray:
@@ -735,7 +795,7 @@ def vibronic_structure(params, basis_size: int | None = None) -> VibronicStructu
     """Converged levels and Franck–Condon overlaps of a model (or of parameters with ``.model()``).
 
     Kept levels (a Morse final state keeps at most its converged bound levels; see ``continuum_weight``):
-    ground levels with Boltzmann weight above 1e-8 of level 0; intermediate levels until the
+    ground levels with Boltzmann weight above 1e-6 of level 0; intermediate levels until the
     population-weighted Franck–Condon sum :math:`\\sum_i p_i\\sum_n|\\langle n|i\\rangle|^2` misses < 1e-10;
     final levels of each channel until
     :math:`\\sum_{i,n} p_i|\\langle n|i\\rangle|^2 (1-\\sum_f|\\langle f|n\\rangle|^2)` < 1e-8.
@@ -753,14 +813,90 @@ def _cached_structure(model: VibronicModel, basis_size: int | None) -> VibronicS
     s = _vibronic_structure(model, basis_size)
     for name in ("ground_energies", "ground_weights", "intermediate_energies", "overlap_mg", "final_losses",
                  "final_channel", "final_level", "overlap_fm", "channel_weights", "channel_fwhm",
-                 "continuum_weight"):
+                 "continuum_weight", "elastic_mask"):
         getattr(s, name).setflags(write=False)
     return s
 
 
-def _vibronic_structure(params, basis_size: int | None = None) -> VibronicStructure:
+def _vibronic_structure(model: VibronicModel, basis_size: int | None = None) -> VibronicStructure:
+    if not model.modes:
+        return _single_mode_structure(model, basis_size)
+    main = _single_mode_structure(replace(model, modes=()), basis_size)
+    parts = [main]
+    for md in model.modes:
+        finals = md.finals if md.finals is not None else (md.ground,) * len(model.channels)
+        # A stand-in model for this coordinate alone: dummy vertical energy and losses (1 eV), removed below.
+        sub = VibronicModel(ground=md.ground, intermediate=md.intermediate, vertical_excitation=1.0,
+                            channels=tuple(FinalChannel(c.name, 1.0, f) for c, f in zip(model.channels, finals)),
+                            core_hole_fwhm=model.core_hole_fwhm, spectrometer_fwhm=1.0,
+                            temperature_k=model.temperature_k, label=f"mode {md.name}")
+        parts.append(_cached_structure(sub, basis_size))
+    return _combine_modes(main, parts[1:])
+
+
+def _kron_index(*sizes):
+    """Per-factor index arrays of the row-major product of ranges of the given sizes."""
+    return [ix.ravel() for ix in np.meshgrid(*[np.arange(n) for n in sizes], indexing="ij")]
+
+
+def _drop_smallest(weights: np.ndarray, tol: float) -> np.ndarray:
+    """Indices (sorted) kept after dropping the smallest weights whose cumulative sum stays <= tol."""
+    order = np.argsort(weights)
+    drop = np.cumsum(weights[order]) <= tol
+    drop[-1] = False
+    return np.sort(order[~drop])
+
+
+def _combine_modes(main: VibronicStructure, extras) -> VibronicStructure:
+    """Product levels of separable modes: energies add, Franck–Condon overlaps multiply (Kronecker products)."""
+    parts = [main] + list(extras)
+    # ground
+    gi = _kron_index(*[p.ground_energies.size for p in parts])
+    ge = sum(p.ground_energies[ix] for p, ix in zip(parts, gi))
+    gp = np.prod([p.ground_weights[ix] for p, ix in zip(parts, gi)], axis=0)
+    kg = np.flatnonzero(gp / gp.max() > _BOLTZMANN_CUTOFF)
+    ge, gp, gi = ge[kg], gp[kg] / gp[kg].sum(), [ix[kg] for ix in gi]
+    # intermediate (extra modes carry a dummy vertical energy of 1 eV)
+    mi = _kron_index(*[p.intermediate_energies.size for p in parts])
+    me = main.intermediate_energies[mi[0]] + sum(p.intermediate_energies[ix] - 1.0
+                                                 for p, ix in zip(parts[1:], mi[1:]))
+    omg = np.prod([p.overlap_mg[ix][:, gix] for p, ix, gix in zip(parts, mi, gi)], axis=0)
+    km = _drop_smallest(omg**2 @ gp, _FC_SUM_TOL)
+    me, omg, mi = me[km], omg[km], [ix[km] for ix in mi]
+    packet = omg**2 @ gp                                                # weight of each intermediate level
+    losses, chan, level, ofm, elastic_rows = [], [], [], [], []
+    n_channels = main.channel_weights.size
+    for c in range(n_channels):
+        rows = [np.flatnonzero(p.final_channel == c) for p in parts]
+        fi = _kron_index(*[r.size for r in rows])
+        rr = [r[ix] for r, ix in zip(rows, fi)]                          # row of each factor, per product level
+        fl = main.final_losses[rr[0]] + sum(p.final_losses[r] - (1.0 if c > 0 else 0.0)
+                                            for p, r in zip(parts[1:], rr[1:]))
+        o = np.prod([p.overlap_fm[r][:, ix] for p, r, ix in zip(parts, rr, mi)], axis=0)
+        kf = _drop_smallest(o**2 @ packet, 10 * _FINAL_SUM_TOL)
+        if c == 0:   # keep every populated ground level as a possible final level (elastic lines)
+            lv = [p.final_level[r] for p, r in zip(parts, rr)]
+            is_init = np.zeros(fl.size, dtype=bool)
+            for k in range(ge.size):
+                is_init |= np.logical_and.reduce([lv_k == g_k[k] for lv_k, g_k in zip(lv, gi)])
+            kf = np.union1d(kf, np.flatnonzero(is_init))
+            lv = [x[kf] for x in lv]
+            elastic_rows = np.logical_and.reduce([lv_k[None, :] == g_k[:, None] for lv_k, g_k in zip(lv, gi)])
+        losses.append(fl[kf])
+        chan.append(np.full(kf.size, c))
+        level.append(main.final_level[rr[0][kf]])
+        ofm.append(o[kf])
+    f_total = sum(x.size for x in losses)
+    elastic = np.zeros((ge.size, f_total), dtype=bool)
+    elastic[:, :losses[0].size] = elastic_rows
+    return VibronicStructure(ge, gp, me, omg, np.concatenate(losses), np.concatenate(chan),
+                             np.concatenate(level), np.concatenate(ofm, axis=0), main.channel_weights.copy(),
+                             main.channel_fwhm.copy(), main.channel_names, main.basis_size,
+                             np.sum([p.continuum_weight for p in parts], axis=0), elastic)
+
+
+def _single_mode_structure(model: VibronicModel, basis_size: int | None = None) -> VibronicStructure:
     """Grow the basis until :func:`_try_structure` succeeds."""
-    model = _as_model(params)
     pots = [model.ground, model.intermediate] + [c.potential for c in model.channels]
     n = basis_size or _basis_guess(pots, model.ground.frequency)
     while True:
@@ -823,8 +959,8 @@ def kh_amplitudes(structure: VibronicStructure, photon_energy, core_hole_fwhm: f
     s = structure
     trans = s.intermediate_energies[None, :] - s.ground_energies[:, None]          # (n_g, n_m)
     den = 1.0 / (w[None, :, None] - trans[:, None, :] + 0.5j * gamma)             # (n_g, W, n_m)
-    m = s.overlap_mg.T[:, :, None] * s.overlap_fm.T[None, :, :]                    # (n_g, n_m, F)
-    return den @ m
+    den *= s.overlap_mg.T[:, None, :]                                              # <n|i> / (ω − ΔE + iΓ/2)
+    return den @ s.overlap_fm.T                                                    # (n_g, W, F)
 
 
 def _rixs_sticks(s: VibronicStructure, model: VibronicModel, photon: np.ndarray, site: np.ndarray):
@@ -838,8 +974,7 @@ def _rixs_sticks(s: VibronicStructure, model: VibronicModel, photon: np.ndarray,
                                     * s.channel_weights[s.final_channel][None, None, :])
     loss = s.final_losses[None, :] - s.ground_energies[:, None]                   # (n_g, F)
     emission = photon[:, None, None] - loss[None, :, :]                            # (W, n_g, F)
-    elastic = (s.final_channel[None, :] == 0) & (s.final_level[None, :] == np.arange(s.ground_energies.size)[:, None])
-    return np.moveaxis(wt, 1, 0), emission, elastic
+    return np.moveaxis(wt, 1, 0), emission, s.elastic_mask
 
 
 def _voigt_fwhm(lor: float, gau: float) -> float:

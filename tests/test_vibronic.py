@@ -13,7 +13,7 @@ from scipy.special import gammaln
 
 from rixsim import vibronic as vib
 from rixsim.errors import ConvergenceError, InputError
-from rixsim.vibronic import (FinalChannel, OxidisedOxygenParameters, Potential, SolvationShellParameters,
+from rixsim.vibronic import (FinalChannel, Mode, OxidisedOxygenParameters, Potential, SolvationShellParameters,
                              VibronicModel, franck_condon, kh_amplitudes, loss_sticks, solvation_shell_comparison,
                              vibrational_energies, vibronic_rixs_map, vibronic_rixs_spectrum, vibronic_structure,
                              vibronic_xas)
@@ -311,6 +311,43 @@ def test_temperature_populates_anti_stokes_lines():
 
 
 # ----------------------------------------------------------------------------------------------------------
+# Extra (separable) modes
+# ----------------------------------------------------------------------------------------------------------
+def test_two_equal_modes_equal_one_rotated_mode():
+    # two equal-frequency harmonic modes displaced by (d1, d2) are one mode displaced by hypot(d1, d2) plus an
+    # undisplaced one (rotation of the 2-D isotropic oscillator): the RIXS weight per loss value must agree
+    w, d1, d2, f = 0.1, 1.2, 0.7, 0.4          # final-state displacements f·(d1, d2), same direction
+    two = VibronicModel(Potential(w), Potential(w, 0.0, d1), 530.0, core_hole_fwhm=0.15, spectrometer_fwhm=0.05,
+                        channels=(FinalChannel("x", 3.0, Potential(w, 0.0, f * d1)),),
+                        modes=(Mode("second", Potential(w), Potential(w, 0.0, d2), (Potential(w, 0.0, f * d2),)),))
+    d = math.hypot(d1, d2)
+    one = VibronicModel(Potential(w), Potential(w, 0.0, d), 530.0, core_hole_fwhm=0.15, spectrometer_fwhm=0.05,
+                        channels=(FinalChannel("x", 3.0, Potential(w, 0.0, f * d)),))
+    for photon in (529.8, 530.0, 530.3):
+        a, b = loss_sticks(two, photon), loss_sticks(one, photon)
+        ka = np.round(a.loss / w).astype(int) + 1000 * a.channel
+        kb = np.round(b.loss / w).astype(int) + 1000 * b.channel
+        sa = np.bincount(ka - ka.min(), a.weight)
+        sb = np.bincount(kb - ka.min(), b.weight, minlength=sa.size)
+        n = min(sa.size, sb.size)
+        assert np.max(np.abs(sa[:n] - sb[:n])) < 1e-6 * sb.max()
+        assert abs(a.weight[a.elastic].sum() / b.weight[b.elastic].sum() - 1) < 1e-8
+
+
+def test_spectator_mode_changes_nothing_even_when_hot():
+    # a mode with the same potential in every state only multiplies the elastic lines of its populated levels
+    base = replace(harmonic_model(1.0, 0.1, channels=(FinalChannel("x", 2.0, Potential(0.1, 0.0, 0.3)),)),
+                   temperature_k=300.0)
+    spect = replace(base, modes=(Mode("spectator", Potential(0.02), Potential(0.02)),))
+    emi = np.linspace(527.0, 530.6, 361)
+    a = vibronic_rixs_map(base, [529.9, 530.1], emi)
+    b = vibronic_rixs_map(spect, [529.9, 530.1], emi)
+    assert vibronic_structure(spect).ground_energies.size > 5
+    assert np.max(np.abs(a.intensity - b.intensity)) < 1e-5 * a.intensity.max()
+    assert np.max(np.abs(a.elastic - b.elastic)) < 1e-5 * a.elastic.max()
+
+
+# ----------------------------------------------------------------------------------------------------------
 # Oxidised oxygen: published feature position
 # ----------------------------------------------------------------------------------------------------------
 def test_default_map_peaks_at_published_feature():
@@ -374,6 +411,8 @@ def test_solvation_shell_moves_weight_to_elastic_line_while_xas_barely_changes()
     lambda: SolvationShellParameters(huang_rhys=-0.5).model(),
     lambda: solvation_shell_comparison([1.0, -0.2]),
     lambda: vib.vibronic_transitions(OxidisedOxygenParameters(ground_channel_weight=0.0)),
+    lambda: vib.Mode("m", Potential(0.1, 0.0, 1.0), Potential(0.1)),
+    lambda: replace(harmonic_model(1.0), modes=(vib.Mode("m", Potential(0.1), Potential(0.1), (Potential(0.1),)),)),
 ])
 def test_bad_parameters_raise_input_error(make):
     with pytest.raises(InputError):
