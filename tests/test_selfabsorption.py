@@ -8,8 +8,9 @@ import pytest
 from rixsim.channels import default_windows, detected_map, ipfy_from_map, tfy_from_map
 from rixsim.errors import InputError
 from rixsim.results import Spectrum
-from rixsim.sample import Geometry, Layer, ResonantEdge, Sample
-from rixsim.selfabsorption import (IllConditionedWarning, absorption_from_ipfy, condition_number,
+from rixsim.sample import Geometry, Layer, ResonantEdge, Sample, layer_mu_per_nm
+from rixsim.selfabsorption import (IllConditionedWarning, absorption_from_ipfy, absorption_from_ipfy_angles,
+                                   background_mu_per_nm, condition_number,
                                    correct_self_absorption, edge_mu_per_nm, fluorescence_model)
 
 E_O = np.linspace(515.0, 585.0, 281)
@@ -99,6 +100,32 @@ def test_mu_from_ipfy_round_trip_mn_l_in_nmc():
     truth = edge_mu_per_nm(layer, "Mn", "L2,3", E)
     # the residual is the Lorentzian tail in the pre-edge window that fixes K (truth there ≈ 1e-4 of max)
     assert np.max(abs(res.mu_edge.intensity - truth)) / truth.max() < 5e-3
+
+
+def test_two_angle_ipfy_gives_absolute_mu():
+    """Achkar et al. (2011): two geometries give μ(E)/μ(E_OKα) with no free parameter."""
+    e = np.linspace(628.0, 672.0, 441)
+    x = 1 / (1 + ((e - 643.5) / 0.5) ** 2) + 0.5 / (1 + ((e - 654.0) / 1.0) ** 2)
+    layer = Layer("LiNi1/3Mn1/3Co1/3O2", 4.7, math.inf, resonances=(ResonantEdge("Mn", "L2,3", Spectrum(e, x)),))
+    E = np.linspace(630.0, 670.0, 81)
+    emi = np.arange(515.0, 535.0, 0.01)
+    # well apart: sin α/sin β = 5.7 and 0.18 (κ ≈ 6 at the L3 maximum); closer pairs lose conditioning where
+    # μ(E) ≫ μ(E_F) g, as both yields then tend to K μ_nr/μ
+    g1, g2 = Geometry(80, 10), Geometry(10, 80)
+    ip = [ipfy_from_map(detected_map(Sample(layer), g, E, emi, line_fwhm=0.1), (519.9, 529.9)) for g in (g1, g2)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IllConditionedWarning)
+        res = absorption_from_ipfy_angles(ip[0], g1, ip[1], g2, layer, "Mn")
+    np.testing.assert_allclose(res.meta["mu_total_per_nm"], layer_mu_per_nm(layer, E, "total"), rtol=1e-4)
+    truth = edge_mu_per_nm(layer, "Mn", "L2,3", E)
+    assert np.max(abs(res.mu_edge.intensity - truth)) / truth.max() < 1e-3
+    # nearly equal geometries: ill-conditioned, warned
+    g3 = Geometry(75, 15)
+    ip3 = ipfy_from_map(detected_map(Sample(layer), g3, E, emi, line_fwhm=0.1), (519.9, 529.9))
+    with pytest.warns(IllConditionedWarning, match="two-angle"):
+        absorption_from_ipfy_angles(ip[0], g1, ip3, g3, layer, "Mn")
+    with pytest.raises(InputError, match="same sin"):
+        absorption_from_ipfy_angles(ip[0], g1, ip[0], g1, layer, "Mn")
 
 
 def test_bad_input():
