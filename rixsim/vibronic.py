@@ -1,4 +1,5 @@
-"""Vibronic Kramers–Heisenberg model of sXAS and mRIXS: one vibrational coordinate, harmonic or Morse potentials.
+"""Vibronic Kramers–Heisenberg model of sXAS and mRIXS: harmonic or Morse potentials along one vibrational
+coordinate, optionally with further separable modes (:class:`Mode`).
 
 Two uses in rixsim:
 
@@ -17,7 +18,8 @@ state
     electronic ground state (elastic line plus vibrational progression); every other channel is an
     electronically excited final state (e.g. the 7.2 eV-loss state of the oxygen-redox feature).
 level
-    A vibrational eigenstate of one electronic state, counted from 0.
+    A vibrational eigenstate of one electronic state, counted from 0.  With extra modes, a *product level*:
+    energies add over modes, Franck–Condon overlaps multiply (the potentials are separable).
 coordinate
     The vibrational coordinate x is dimensionless, measured in units of the zero-point length of the *ground*
     state's harmonic oscillator: :math:`x = q\\sqrt{\\mu\\omega_g/\\hbar}`.  The ground harmonic potential is
