@@ -189,7 +189,7 @@ def cmd_channels(args) -> int:
         raise InputError("sample: the channels command needs a [sample] table (formula, density_g_cm3, ...)")
     out = _outdir(args.out)
     base = out / Path(args.model).stem
-    names = ("TEY", "TFY", "PFY", "iPFY", "sPFY", "ccPFY")
+    names = ("TEY", "TFY", "PFY", "iPFY", "sPFY", "ccPFY")      # iPFY is absent without O (or its element)
     csvs = {n: base.with_name(f"{base.name}_{n}.csv") for n in names}
     h5 = base.with_name(base.name + "_detected.h5")
     figs = _figures(args, base, "channels")
@@ -207,7 +207,8 @@ def cmd_channels(args) -> int:
     for name, sp in ch.as_dict().items():
         from .results import Spectrum
         meta = {**dict(sp.meta), "parameters": params}
-        written.append(write_spectrum_csv(csvs[name], Spectrum(sp.energy, sp.intensity, sp.label, sp.units,
+        path = csvs.get(name, base.with_name(f"{base.name}_{name}.csv"))
+        written.append(write_spectrum_csv(path, Spectrum(sp.energy, sp.intensity, sp.label, sp.units,
                                                                meta=meta), overwrite=args.overwrite))
     written.append(write_map_hdf5(h5, ch.detected, params, overwrite=args.overwrite))
     if figs:
