@@ -5,12 +5,12 @@ import warnings
 import numpy as np
 import pytest
 
-from rixsim.channels import default_windows, detected_map, ipfy_from_map, tfy_from_map
+from rixsim.channels import default_windows, detected_map, ipfy_from_map, pfy_from_map, tfy_from_map
 from rixsim.errors import InputError
 from rixsim.results import Spectrum
 from rixsim.sample import Geometry, Layer, ResonantEdge, Sample, layer_mu_per_nm
 from rixsim.selfabsorption import (IllConditionedWarning, absorption_from_ipfy, absorption_from_ipfy_angles,
-                                   background_mu_per_nm, condition_number,
+                                   background_mu_per_nm, condition_number, correct_self_absorption_window,
                                    correct_self_absorption, edge_mu_per_nm, fluorescence_model)
 
 E_O = np.linspace(515.0, 585.0, 281)
@@ -126,6 +126,26 @@ def test_two_angle_ipfy_gives_absolute_mu():
         absorption_from_ipfy_angles(ip[0], g1, ip3, g3, layer, "Mn")
     with pytest.raises(InputError, match="same sin"):
         absorption_from_ipfy_angles(ip[0], g1, ip[0], g1, layer, "Mn")
+
+
+def test_window_correction_handles_l3_and_l2_lines():
+    """Mn PFY holds Lα (L3 holes) and Lβ (L2 holes): the multi-line correction beats the single-line one."""
+    from rixsim.channels import r_factor
+    e = np.linspace(628.0, 672.0, 441)
+    x = 1 / (1 + ((e - 643.5) / 0.5) ** 2) + 0.5 / (1 + ((e - 654.0) / 1.0) ** 2)
+    layer = Layer("LiNi1/3Mn1/3Co1/3O2", 4.7, math.inf, resonances=(ResonantEdge("Mn", "L2,3", Spectrum(e, x)),))
+    geo = Geometry(45, 45)
+    E = np.linspace(630.0, 670.0, 161)
+    window = default_windows("Mn").pfy
+    pfy = pfy_from_map(detected_map(Sample(layer), geo, E), window)
+    truth = Spectrum(E, edge_mu_per_nm(layer, "Mn", "L2,3", E))
+    single = correct_self_absorption(pfy, layer, geo, "Mn", 636.7)
+    multi = correct_self_absorption_window(pfy, layer, geo, "Mn", window)
+    assert multi.meta["lines"] and {"La1", "Lb1"} <= set(multi.meta["lines"])
+    assert r_factor(multi.mu_edge, truth) < 5e-4
+    assert r_factor(multi.mu_edge, truth) < 0.2 * r_factor(single.mu_edge, truth)
+    with pytest.raises(InputError, match="no tabulated"):
+        correct_self_absorption_window(pfy, layer, geo, "Mn", (600.0, 610.0))
 
 
 def test_bad_input():
