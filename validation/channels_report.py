@@ -212,9 +212,7 @@ def plot_surface(path, ch, r2, r4, energy):
     ax.plot(energy, r2, "k--", label="Mn2+ (surface) μ")
     ax.plot(energy, r4, "k-", label="Mn4+ (bulk) μ")
     for name in ("TEY", "PFY", "iPFY"):
-        y = ch.as_dict()[name].intensity
-        ref = Spectrum(energy, r4)
-        ax.plot(energy, match_to_reference(Spectrum(energy, y), ref), label=name)
+        ax.plot(energy, normalise_edge(ch.as_dict()[name]), label=f"{name} (edge-normalised)")
     ax.set_xlabel("excitation energy (eV)")
     ax.legend(fontsize=8)
     ax.set_title("3 nm Mn2+ surface on Mn4+ NMC bulk")
