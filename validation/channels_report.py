@@ -348,7 +348,9 @@ def run(outdir: pathlib.Path) -> pathlib.Path:
                 conc_tfy, truth_mn, "x")
     md += ["## 3. Concentration series: LiMn_xAl_(1−x)O2, Mn4+ spectrum", "", "![conc](fig_concentration.png)", "",
            table(conc_rows, ["x(Mn)", *[f"R {c}" for c in CHANNELS], "PFY L3 max / true"]), "",
-           "PFY/TFY saturation grows with x (dilute → concentrated); iPFY and TEY stay close to μ.", ""]
+           "PFY and ccPFY saturation grows monotonically with x; TFY is distorted at both ends (O Kα "
+           "dominates it when Mn is dilute, saturation when concentrated); iPFY stays at the level set by the "
+           "slow energy dependence of the O 1s absorption, TEY close to μ.", ""]
 
     # --- angle series (fixed 90° between beam and detector)
     ang_rows, ang_tfy, angs = [], [], [10.0, 20.0, 45.0, 70.0, 80.0]
