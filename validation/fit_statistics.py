@@ -64,7 +64,7 @@ def redox(n_maps: int, seed: int = 7):
     rows = []
     for lp in (50.0, 200.0, 500.0):
         a_min, s = detection_limit(lat, ox, lp, background_counts=2.0)
-        res = {"lp": lp, "a_min": a_min, "sigma": s}
+        res = {"lp": lp, "amp_min": a_min, "sigma": s}
         for label, amp in (("null", 0.0), ("a_min", a_min), ("relevant", 0.1 * lp)):
             verdicts, spfy = [], 0
             for _ in range(n_maps if label == "null" else max(n_maps // 2, 50)):
@@ -108,7 +108,7 @@ def main(argv=None) -> int:
               "verdicts at null (present/absent/inconclusive) |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         nul, amin, rel = r["null"], r["a_min"], r["relevant"]
-        lines.append(f"| {r['lp']:.0f} | {r['sigma']:.2f} | {r['a_min']:.2f} | {r['a_min'] / r['lp']:.3f} | "
+        lines.append(f"| {r['lp']:.0f} | {r['sigma']:.2f} | {r['amp_min']:.2f} | {r['amp_min'] / r['lp']:.3f} | "
                      f"{_binom(nul['present'], nul['n'])} | {_binom(nul['spfy'], nul['n'])} | "
                      f"{_binom(amin['present'], amin['n'])} | {_binom(rel['present'], rel['n'])} | "
                      f"{nul['present']}/{nul['absent']}/{nul['inconclusive']} |")
