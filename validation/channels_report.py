@@ -388,6 +388,7 @@ def run(outdir: pathlib.Path) -> pathlib.Path:
         corr = correct_self_absorption(ch_mn.pfy, nmc_mn, geo, "Mn", 636.7)
     ipfy_corr = absorption_from_ipfy(ch_mn.ipfy, nmc_mn, geo, "Mn")
     corr_w = correct_self_absorption_window(ch_mn.pfy, nmc_mn, geo, "Mn", ch_mn.windows.pfy)
+    corr_ccw = correct_self_absorption_window(ch_mn.ccpfy, nmc_mn, geo, "Mn", ch_mn.windows.ccpfy)
     truth_edge = edge_mu_per_nm(nmc_mn, "Mn", "L2,3", e_mn)
     tr = Spectrum(e_mn, truth_edge)
     g_a, g_b = Geometry(80.0, 10.0), Geometry(10.0, 80.0)
@@ -408,6 +409,8 @@ def run(outdir: pathlib.Path) -> pathlib.Path:
                ["ccPFY raw", r_factor(ch_mn.ccpfy, tr), "", ""],
                ["ccPFY corrected (E_F = Ll 556.4 eV)", r_factor(corr_cc.mu_edge, tr), corr_cc.max_condition,
                 "yes" if caught_cc else "no"],
+               ["ccPFY corrected, all lines in the window (Ll, Ln; CK)", r_factor(corr_ccw.mu_edge, tr),
+                corr_ccw.max_condition, "no"],
                ["μ from iPFY (absorption_from_ipfy)", r_factor(ipfy_corr.mu_edge, tr), 1.0, "no"],
                ["μ from two-angle iPFY, 80°/10° and 10°/80° (no free parameter)", r_factor(two.mu_edge, tr),
                 two.max_condition, "yes" if caught_2a else "no"]]
