@@ -8,8 +8,8 @@ from rixsim.broadening import gaussian, voigt
 from rixsim.errors import InputError
 from rixsim.geometry import (ScatteringGeometry, euler_rotation, isotropic_channels, polarization_channels)
 from rixsim.results import RixsMap
-from rixsim.rixs import (constant_emission_cut, constant_loss_cut, plan_memory, rixs_map, rixs_spectrum,
-                         scattering_tensor)
+from rixsim.rixs import (constant_emission_cut, constant_loss_cut, plan_memory, real_phases, rixs_map,
+                         rixs_spectrum, scattering_tensor)
 from rixsim.transitions import EdgeTransitions
 
 from test_geometry import icosahedral_group
@@ -117,9 +117,26 @@ def slow_map(tr, exc, loss, eps_in, eps_out_list, final_fwhm, resolution_fwhm):
 
 
 # ------------------------------------------------------------------------------ fast vs slow
-@pytest.mark.parametrize("case", ["analysed_complex", "unanalysed_geometry", "isotropic"])
-def test_fast_map_equals_slow_triple_loop(case):
-    tr, _ = random_model(seed=3)
+def phase_real_model(seed=3, **kw):
+    """Real eigenvectors, T_y imaginary and T_z with an arbitrary phase: the engine's real-DGEMM path."""
+    tr, bare = random_model(seed=seed, real=True, **kw)
+    d = tr.dipole * np.array([1.0, 1j, np.exp(0.7j)])[:, None, None]
+    return EdgeTransitions(tr.initial_energies, tr.initial_weights, tr.intermediate_energies,
+                           tr.intermediate_fwhm, d, edge_offset=tr.edge_offset), bare
+
+
+def test_real_phases_are_detected():
+    tr, _ = phase_real_model()
+    c = real_phases(tr.dipole)
+    assert np.allclose(c**2, np.array([1.0, 1j, np.exp(0.7j)]) ** 2)       # each phase defined up to a sign
+    assert np.max(np.abs((np.conj(c)[:, None, None] * tr.dipole).imag)) < 1e-14
+    assert real_phases(random_model(seed=3)[0].dipole) is None
+
+
+@pytest.mark.parametrize("dipoles", ["complex", "phase_real"])
+@pytest.mark.parametrize("case", ["analysed_complex", "unanalysed_geometry", "isotropic", "powder"])
+def test_fast_map_equals_slow_triple_loop(case, dipoles):
+    tr, _ = random_model(seed=3) if dipoles == "complex" else phase_real_model(seed=3)
     exc = np.array([849.0, 851.5, 853.0])
     loss = np.linspace(-3, 9, 41)
     if case == "analysed_complex":
@@ -132,9 +149,16 @@ def test_fast_map_equals_slow_triple_loop(case):
         g = ScatteringGeometry(two_theta_deg=150, incident="circular+", sample_rotation=r)
         kw = dict(geometry=g)
         ref = slow_map(tr, exc, loss, r.T @ g.polarization_in, g.polarization_out_basis @ r, 0.15, 0.1)
-    else:
+    elif case == "isotropic":
         kw = {}
         ref = sum(slow_map(tr, exc, loss, ea, np.eye(3), 0.15, 0.1) for ea in np.eye(3)) / 3
+    else:   # powder at a geometry: the exact average of rotated single crystals (icosahedral 5-design)
+        geo = dict(two_theta_deg=110.0, incident="circular+")
+        kw = dict(geometry=ScatteringGeometry(**geo), powder=True)
+        rots = icosahedral_group()
+        ref = np.mean([slow_map(tr, exc, loss, r.T @ ScatteringGeometry(**geo).polarization_in,
+                                ScatteringGeometry(**geo).polarization_out_basis @ r, 0.15, 0.1)
+                       for r in rots], axis=0)
     fast = rixs_map(tr, exc, loss=loss, final_fwhm=0.15, resolution_fwhm=0.1, margin_fwhm=None, **kw)
     assert np.max(np.abs(fast.intensity - ref)) < 1e-10 * np.max(ref)
     # the default window drops far final states: only their Lorentzian tails (< 1/1600 of a peak) are lost
