@@ -38,7 +38,10 @@ dipoles ``Dout[(u, f), m]`` gives every amplitude of the block; a numba kernel t
 intensities ``W[ω, f, g]``.  The loss broadening of the chunk is a second (real) GEMM, ``W @ B`` with the
 stick matrix ``B[(f, g), ℓ]``, itself chunked over (f, g), added into the map.  Only final states within the
 requested loss range (± ``margin_fwhm`` total line widths) are kept.  Chunk and block sizes follow from
-``memory_gb`` via :func:`plan_memory`, so the working set does not grow with the basis size.
+``memory_gb`` via :func:`plan_memory`, so the working set does not grow with the basis size.  When every
+Cartesian dipole component is a real matrix times a phase (real eigenvectors — the usual case without
+magnetic fields, see :func:`real_phases`) and two or more outgoing polarisations are summed, the emission
+GEMM runs as a real DGEMM on the interleaved real and imaginary parts of M (half the floating-point work).
 """
 from __future__ import annotations
 
