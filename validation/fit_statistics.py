@@ -96,7 +96,7 @@ def main(argv=None) -> int:
         lines.append(f"| {k} | {_binom(hits[k], args.trials)} | {p.mean():+.3f} | {p.std(ddof=1):.3f} |")
     total = sum(hits.values())
     lines += [f"| all five pooled | {_binom(total, args.trials * len(hits))} | | |", "",
-              f"Mean χ²ᵣ {chi.mean():.3f} (sd {chi.std(ddof=1):.3f}); Poisson weights by Mighell's χ²γ.", ""]
+              f"Mean χ²ᵣ {chi.mean():.3f} (sd {chi.std(ddof=1):.3f}); Poisson fit: Mighell's χ²γ, then model-based weights (see rixsim.fitting).", ""]
     log.info("coverage done")
     rows = redox(args.maps)
     lines += ["## Oxygen-redox decision on synthetic O-K maps", "",
