@@ -76,14 +76,14 @@ def main(argv=None):
                              ("XAS, broadening/offset/scale only", True, False)):
         best = None
         for k in range(args.repeat):
-            t, r, setup = _xas_case(fast, ham, seed=k)
+            t, r, setup = _xas_case(fast, ham, seed=0)      # same data every repeat
             best = (t, r, setup) if best is None or t < best[0] else best
         rows.append((label, best[0], best[1].n_evaluations, best[1].n_diagonalisations,
                      f"10Dq {best[1].values['tendq']:.3f} ± {best[1].sigmas['tendq']:.3f} (true 1.2), "
                      f"χ²ᵣ {best[1].reduced_chi_square:.2f}; one-off setup {best[2]:.2f}s"))
     best = None
     for k in range(args.repeat):
-        t, r, truth = _map_case(seed=k)
+        t, r, truth = _map_case(seed=0)
         best = (t, r) if best is None or t < best[0] else best
     t, r = best
     rows.append(("map 40×151, 7 free", t, r.n_evaluations, r.n_diagonalisations,
