@@ -12,7 +12,8 @@ is the component's *peak counts per pixel*): ``lattice`` L (lattice oxygen — t
 :func:`synthetic_lattice_map` until that lands), ``oxidised`` X (the oxidised-oxygen feature, e.g.
 :func:`oxidised_oxygen_template` from :mod:`rixsim.vibronic`), optional ``extra`` templates T_k, and a smooth
 polynomial background of total degree ``background_order`` in ``u, v`` (the excitation and second axes
-mapped onto [−1, 1]).  The model is linear in every amplitude: the fit is a Poisson maximum-likelihood
+mapped onto [−1, 1]); by default also the lattice template's derivative along the second axis
+(``lattice_shift``), a nuisance term that absorbs a small misalignment of the lattice template.  The model is linear in every amplitude: the fit is a Poisson maximum-likelihood
 fit by iteratively reweighted least squares (weights 1/μ, μ floored at ``MU_FLOOR`` counts; Fisher covariance
 :math:`(X^T W X)^{-1}`), or a weighted least-squares fit for a user σ.  No amplitude is constrained: a
 negative :math:`a_{\\rm ox}` is a legitimate downward fluctuation and keeps the false-positive rate honest.
@@ -154,7 +155,8 @@ class RedoxFit:
     Attributes
     ----------
     names : tuple of str
-        Component names in the order of ``covariance``: "lattice", "oxidised", extra names, "bg_i_j".
+        Component names in the order of ``covariance``: "lattice", "oxidised", extra names, "lattice_shift",
+        "bg_i_j".
     amplitudes, sigmas : mapping name → float
         Fitted amplitudes (peak counts per pixel for templates; counts for background coefficients) and 1σ.
     covariance : ndarray
@@ -207,6 +209,14 @@ def _check_template(name: str, t, data: RixsMap) -> np.ndarray:
     return z / peak
 
 
+def _shift_component(z: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """−∂z/∂x along the second axis, scaled to maximum 1: adding a·(this) moves the template by a small shift
+    along that axis (first-order Taylor)."""
+    d = -np.gradient(z, second, axis=1)
+    peak = np.abs(d).max()
+    return d / peak if peak > 0 else d
+
+
 def _design(data: RixsMap, templates: dict, background_order: int):
     exc, sec = data.excitation, _second(data)
     u = 2 * (exc - exc[0]) / max(exc[-1] - exc[0], 1e-12) - 1
@@ -223,16 +233,17 @@ def _design(data: RixsMap, templates: dict, background_order: int):
 
 
 def _solve(a: np.ndarray, y: np.ndarray, w: np.ndarray):
-    aw = a * np.sqrt(w)[:, None]
-    coef, *_ = np.linalg.lstsq(aw, y * np.sqrt(w), rcond=None)
-    fisher = aw.T @ aw
+    """Weighted least squares by the normal equations (columns are O(1) and their conditioning is checked
+    before any fit, so squaring the condition number is harmless here)."""
+    fisher = a.T @ (a * w[:, None])
+    coef = np.linalg.solve(fisher, a.T @ (w * y))
     return coef, fisher
 
 
 def fit_redox_map(data: RixsMap, lattice: RixsMap, oxidised: RixsMap, *, extra: Optional[Mapping[str, RixsMap]] = None,
-                  background_order: int = 1, sigma="poisson", z_detect: float = 3.0,
+                  background_order: int = 1, lattice_shift: bool = True, sigma="poisson", z_detect: float = 3.0,
                   relevant_fraction: float = 0.10, relevant_amplitude: Optional[float] = None,
-                  max_iterations: int = 50, tol: float = 1e-9) -> RedoxFit:
+                  max_iterations: int = 50, tol: float = 1e-6) -> RedoxFit:
     """Fit an O-K map as lattice + oxidised-oxygen + extra templates + smooth background; decide on the
     oxidised-oxygen feature (rule in the module docstring).
 
@@ -246,6 +257,11 @@ def fit_redox_map(data: RixsMap, lattice: RixsMap, oxidised: RixsMap, *, extra: 
         Further components (e.g. a TM–O hybridisation band) on the data's axes.
     background_order : int
         Total degree 0…3 of the polynomial background.
+    lattice_shift : bool
+        Add the lattice template's derivative along the second axis as a nuisance component
+        ("lattice_shift"): absorbs a misalignment of the lattice template to first order.  Without it a lattice
+        band 0.2 eV lower in emission than its template is read as oxidised oxygen in 64 % of feature-free
+        maps (lattice peak 200 counts); with it in none (tests/test_redox.py).
     sigma : "poisson" or float or array
         Poisson maximum likelihood (counts), or a known σ per pixel (weighted least squares).
     z_detect : float
@@ -254,6 +270,8 @@ def fit_redox_map(data: RixsMap, lattice: RixsMap, oxidised: RixsMap, *, extra: 
         Relevant amplitude as a fraction of the fitted lattice amplitude, for "absent" (default 0.10).
     relevant_amplitude : float, optional
         Relevant amplitude in peak counts per pixel (overrides ``relevant_fraction``).
+    max_iterations, tol : int, float
+        IRLS stops when no amplitude moves by more than ``tol`` of its standard error.
 
     Returns
     -------
@@ -277,17 +295,20 @@ def fit_redox_map(data: RixsMap, lattice: RixsMap, oxidised: RixsMap, *, extra: 
     templates = {"lattice": _check_template("lattice", lattice, data),
                  "oxidised": _check_template("oxidised", oxidised, data)}
     for nm, t in (extra or {}).items():
-        if nm in templates or nm.startswith("bg_"):
+        if nm in templates or nm.startswith("bg_") or nm == "lattice_shift":
             raise InputError(f"extra template name {nm!r} is reserved; choose another")
         templates[nm] = _check_template(nm, t, data)
+    if lattice_shift:
+        templates["lattice_shift"] = _shift_component(templates["lattice"], _second(data))
     a, names = _design(data, templates, int(background_order))
     y = y2.ravel()
     if y.size <= a.shape[1]:
         raise InputError(f"{y.size} pixels cannot fix {a.shape[1]} amplitudes")
-    sv = np.linalg.svd(a / np.linalg.norm(a, axis=0), compute_uv=False)
-    if sv[-1] < 1e-8 * sv[0]:
+    an = a / np.linalg.norm(a, axis=0)
+    ev = np.linalg.eigvalsh(an.T @ an)          # squared singular values of the column-normalised design
+    if ev[0] < 1e-12 * ev[-1]:
         raise InputError("the templates and background are linearly dependent on these axes (condition number "
-                         f"{sv[0] / sv[-1]:.3g}); drop a template or lower background_order")
+                         f"{np.sqrt(ev[-1] / max(ev[0], 1e-300)):.3g}); drop a template or lower background_order")
 
     if isinstance(sigma, str):
         if sigma != "poisson":
@@ -298,7 +319,8 @@ def fit_redox_map(data: RixsMap, lattice: RixsMap, oxidised: RixsMap, *, extra: 
         for it in range(1, max_iterations + 1):
             mu = np.maximum(a @ coef, MU_FLOOR)
             new, fisher = _solve(a, y, 1.0 / mu)
-            step = np.max(np.abs(new - coef) / (np.abs(new) + 1e-3))
+            # step in units of each amplitude's standard error (amplitudes near 0 need no relative precision)
+            step = np.max(np.abs(new - coef) / np.sqrt(np.diag(np.linalg.inv(fisher))))
             coef = new
             if step < tol:
                 break
@@ -367,10 +389,11 @@ def decide(amplitude: float, sigma: float, relevant_amplitude: float, z_detect: 
 def detection_limit(lattice: RixsMap, oxidised: RixsMap, lattice_peak_counts: float, *,
                     background_counts: float = 0.0, extra: Optional[Mapping[str, RixsMap]] = None,
                     extra_peak_counts: Optional[Mapping[str, float]] = None, background_order: int = 1,
-                    z_detect: float = 3.0, power: float = 0.95) -> tuple[float, float]:
+                    lattice_shift: bool = True, z_detect: float = 3.0, power: float = 0.95) -> tuple[float, float]:
     """Smallest oxidised-oxygen peak amplitude (counts per pixel) detected with probability ``power`` at
     significance ``z_detect``, for a feature-free map of ``lattice_peak_counts`` at the lattice peak plus a
-    flat ``background_counts`` per pixel: :math:`A_{\\min} = (z_{\\rm detect} + z_{\\rm power})\\,\\sigma_{\\rm ox}`.
+    flat ``background_counts`` per pixel: :math:`A_{\\min} = (z_{\\rm detect} + z_{\\rm power})\\,\\sigma_{\\rm ox}`, with the
+    same components as :func:`fit_redox_map` (``lattice_shift``, ``background_order``, ``extra``).
 
     Returns ``(A_min, σ_ox)``; σ_ox from the Poisson Fisher matrix at the expected counts (no noise).
     """
@@ -384,6 +407,8 @@ def detection_limit(lattice: RixsMap, oxidised: RixsMap, lattice_peak_counts: fl
                  "oxidised": _check_template("oxidised", oxidised, base)}
     for nm, t in (extra or {}).items():
         templates[nm] = _check_template(nm, t, base)
+    if lattice_shift:
+        templates["lattice_shift"] = _shift_component(templates["lattice"], _second(base))
     a, names = _design(base, templates, int(background_order))
     mu = lp * templates["lattice"].ravel() + bg
     for nm, c in (extra_peak_counts or {}).items():
