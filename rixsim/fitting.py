@@ -733,29 +733,36 @@ def guess_edge_offset(data, model: FitModel, values: Mapping[str, float] | None 
     incident-energy profile (map, summed over the second axis) to the data's, scale free.
 
     Least squares over shifts on a 0.02 eV grid within ±3 eV of the peak-to-peak match; a starting value of
-    ``edge_offset`` when the data's energy axis is relative to an unknown origin.
+    ``edge_offset`` when the data's energy axis is relative to an unknown origin.  A map on an emission axis
+    (absolute) is compared at emission energies near the tabulated edge.
     """
     v = dict(values or {})
-    v.update(scale=1.0, background=0.0, background_slope=0.0, edge_offset=0.0)
+    v.update(scale=1.0, background=0.0, background_slope=0.0)
+    base = 0.0
     if isinstance(data, Spectrum):
         x, prof = data.energy, data.intensity
         e_mod = np.linspace(-60.0, 60.0, 6001)      # relative to the configuration-averaged edge
-        sim = model.xas(e_mod, v)
+        sim = model.xas(e_mod, dict(v, edge_offset=0.0))
     elif isinstance(data, RixsMap):
         x, prof = data.excitation, data.intensity.sum(axis=1)
         second = data.loss if data.on_loss_axis else data.emission
-        e_mod = np.linspace(-40.0, 40.0, 801)
-        sim = model.rixs(e_mod, second, v, on_loss_axis=data.on_loss_axis, **rixs_kwargs).sum(axis=1)
+        if not data.on_loss_axis:                  # emission is absolute: the model must sit near it
+            base = model.defaults("rixs")["edge_offset"]
+        e_mod = base + np.linspace(-40.0, 40.0, 801)
+        sim = model.rixs(e_mod, second, dict(v, edge_offset=base), on_loss_axis=data.on_loss_axis,
+                         **rixs_kwargs).sum(axis=1)
     else:
         raise InputError(f"data must be a Spectrum or a RixsMap; got {type(data).__name__}")
-    start = float(x[np.argmax(prof)] - e_mod[np.argmax(sim)])
+    if not np.any(sim > 0):
+        raise InputError("the model has no intensity on these axes; give edge_offset yourself")
+    start = base + float(x[np.argmax(prof)] - e_mod[np.argmax(sim)])
     best, best_cost = start, np.inf
     for d in np.arange(start - 3.0, start + 3.0001, 0.02):
-        s = np.interp(x - d, e_mod, sim)
-        den = float(s @ s)
+        s_ = np.interp(x - (d - base), e_mod, sim)
+        den = float(s_ @ s_)
         if den <= 0:
             continue
-        cost = float(np.sum((prof - (float(s @ prof) / den) * s) ** 2))
+        cost = float(np.sum((prof - (float(s_ @ prof) / den) * s_) ** 2))
         if cost < best_cost:
             best, best_cost = float(d), cost
     return best

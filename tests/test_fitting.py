@@ -206,3 +206,11 @@ def test_nips3_map_fit(shared_data):
                            "l3_fwhm": (0.1, 4.0), "resolution_fwhm": (0.01, 0.5)})
     assert 0.95 < r.values["tendq"] < 1.20
     assert r.r_factor < 0.2
+
+
+def test_guess_edge_offset_on_an_emission_axis_map():
+    m = FitModel("Ni2+")
+    truth = dict(tendq=1.0, edge_offset=858.9, l3_fwhm=0.6, resolution_fwhm=0.2, final_fwhm=0.05)
+    exc = np.linspace(850.0, 858.0, 33)
+    data = simulate_rixs_map(m, exc, emission=np.linspace(846.0, 858.0, 121), values=truth)
+    assert guess_edge_offset(data, m, dict(tendq=1.0, l3_fwhm=0.6)) == pytest.approx(858.9, abs=0.05)
