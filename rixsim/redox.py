@@ -13,8 +13,8 @@ is the component's *peak counts per pixel*): ``lattice`` L (lattice oxygen — t
 :func:`oxidised_oxygen_template` from :mod:`rixsim.vibronic`), optional ``extra`` templates T_k, and a smooth
 polynomial background of total degree ``background_order`` in ``u, v`` (the excitation and second axes
 mapped onto [−1, 1]); by default also the lattice template's derivative along the second axis
-(``lattice_shift``), a nuisance term that absorbs a small misalignment of the lattice template.  The model is linear in every amplitude: the fit is a Poisson maximum-likelihood
-fit by iteratively reweighted least squares (weights 1/μ, μ floored at ``MU_FLOOR`` counts; Fisher covariance
+(``lattice_shift``), a nuisance term that absorbs a small misalignment of the lattice template.  The model is
+linear in every amplitude: the fit is a Poisson maximum-likelihood fit by iteratively reweighted least squares (weights 1/μ, μ floored at ``MU_FLOOR`` counts; Fisher covariance
 :math:`(X^T W X)^{-1}`), or a weighted least-squares fit for a user σ.  No amplitude is constrained: a
 negative :math:`a_{\\rm ox}` is a legitimate downward fluctuation and keeps the false-positive rate honest.
 
@@ -39,7 +39,7 @@ narrow emission window at 523.7 eV versus excitation (seed review §5.2; 523.7�
 literature).  :func:`spfy_quick_look` gives that cut and a naive contrast: the counts at the feature's
 excitation (531 eV) minus the straight line through two baseline excitations, with its Poisson σ.  It
 ignores the lattice band's own curvature along the excitation axis, so its false-positive rate is not
-controlled — measured in ``tests/test_redox.py``.
+controlled: it grows with the count level (``validation/fit_statistics.py``).
 """
 from __future__ import annotations
 
