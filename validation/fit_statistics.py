@@ -117,7 +117,7 @@ def main(argv=None) -> int:
     log.info("coverage done")
     rows = redox(args.maps)
     lines += ["## Oxygen-redox decision on synthetic O-K maps", "",
-              "Map fit: Poisson IRLS, lattice + oxidised + linear background; present if z ≥ 3, absent if "
+              "Map fit: Poisson IRLS, lattice + oxidised + lattice-shift term + linear background; present if z ≥ 3, absent if "
               "a + 1.645σ < 10 % of the lattice amplitude, else inconclusive.  sPFY: 523.7 ± 0.2 eV window, "
               "contrast at 531.0 eV over the line through 529.8 and 532.2 eV, flagged when z ≥ 3.", "",
               "| lattice peak (counts/pixel) | σ_ox | A_min (95 % power, z ≥ 3) | A_min / lattice | "
