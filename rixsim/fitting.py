@@ -29,8 +29,8 @@ Hamiltonian (a change re-diagonalises; the :class:`~rixsim.transitions.EdgeTrans
 
 Applied after diagonalisation (no re-diagonalisation):
 
-* ``edge_offset`` — absolute photon energy (eV) of the configuration-averaged 2p⁶dⁿ → 2p⁵dⁿ⁺¹ transition, on
-  the data's energy (XAS) or excitation (map) axis.  For a map whose incident axis is relative to an unknown
+* ``edge_offset`` — absolute photon energy (eV) of the configuration-averaged 2p⁶dⁿ → 2p⁵dⁿ⁺¹ transition,
+  on the data's energy (XAS) or excitation (map) axis.  For a map whose incident axis is relative to an unknown
   origin this *is* the incident-energy offset: the fitted value is on the data's relative scale.
 * ``l3_fwhm``, ``l2_fwhm`` — Lorentzian FWHM of 2p₃/₂- and 2p₁/₂-hole states (states of mixed character get
   the weighted mean, as in :class:`rixsim.model.ClusterModel`).

@@ -14,8 +14,9 @@ is the component's *peak counts per pixel*): ``lattice`` L (lattice oxygen — t
 polynomial background of total degree ``background_order`` in ``u, v`` (the excitation and second axes
 mapped onto [−1, 1]); by default also the lattice template's derivative along the second axis
 (``lattice_shift``), a nuisance term that absorbs a small misalignment of the lattice template.  The model is
-linear in every amplitude: the fit is a Poisson maximum-likelihood fit by iteratively reweighted least squares (weights 1/μ, μ floored at ``MU_FLOOR`` counts; Fisher covariance
-:math:`(X^T W X)^{-1}`), or a weighted least-squares fit for a user σ.  No amplitude is constrained: a
+linear in every amplitude: the fit is a Poisson maximum-likelihood fit by iteratively reweighted least squares
+(weights 1/μ, μ floored at ``MU_FLOOR`` counts; Fisher covariance :math:`(X^T W X)^{-1}`), or a weighted
+least-squares fit for a user σ.  No amplitude is constrained: a
 negative :math:`a_{\\rm ox}` is a legitimate downward fluctuation and keeps the false-positive rate honest.
 
 Decision rule (stated once; :class:`RedoxDecision` carries it)
@@ -29,8 +30,8 @@ fitted lattice peak, ``relevant_fraction=0.10``):
 * **inconclusive** otherwise (not detected, yet not excluded: the data are too noisy for that amplitude).
 
 Detection limit: at significance :math:`z_{\\rm detect}` and power :math:`1-\\beta` the smallest amplitude detected
-is :math:`A_{\\min} = (z_{\\rm detect} + z_{1-\\beta})\\,\\sigma_{\\rm ox}`, with :math:`\\sigma_{\\rm ox}` from the Fisher
-matrix of the feature-free model (:func:`detection_limit`).
+is :math:`A_{\\min} = (z_{\\rm detect} + z_{1-\\beta})\\,\\sigma_{\\rm ox}`, with :math:`\\sigma_{\\rm ox}` from the
+Fisher matrix of the feature-free model (:func:`detection_limit`).
 
 sPFY quick look
 ---------------
@@ -392,8 +393,9 @@ def detection_limit(lattice: RixsMap, oxidised: RixsMap, lattice_peak_counts: fl
                     lattice_shift: bool = True, z_detect: float = 3.0, power: float = 0.95) -> tuple[float, float]:
     """Smallest oxidised-oxygen peak amplitude (counts per pixel) detected with probability ``power`` at
     significance ``z_detect``, for a feature-free map of ``lattice_peak_counts`` at the lattice peak plus a
-    flat ``background_counts`` per pixel: :math:`A_{\\min} = (z_{\\rm detect} + z_{\\rm power})\\,\\sigma_{\\rm ox}`, with the
-    same components as :func:`fit_redox_map` (``lattice_shift``, ``background_order``, ``extra``).
+    flat ``background_counts`` per pixel:
+    :math:`A_{\\min} = (z_{\\rm detect} + z_{\\rm power})\\,\\sigma_{\\rm ox}`, with the same components as
+    :func:`fit_redox_map` (``lattice_shift``, ``background_order``, ``extra``).
 
     Returns ``(A_min, σ_ox)``; σ_ox from the Poisson Fisher matrix at the expected counts (no noise).
     """
