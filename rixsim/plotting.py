@@ -15,14 +15,12 @@ and iPFY (inverse of a non-resonant window, e.g. O Kα 520–530 eV, when the ma
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from .errors import FileExistsRefusal, InputError
+from .errors import InputError
 from .results import RixsMap, Spectrum
 
 __all__ = ["plot_rixs_map", "plot_spectra", "plot_fit", "map_channels", "save_figure"]
@@ -319,29 +317,6 @@ def save_figure(fig, path, *, overwrite: bool = False, dpi: int = 150) -> Path:
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in ("png", "pdf", "svg"):
         raise InputError(f"figure format {target.suffix!r} not supported; use .png, .pdf or .svg")
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise InputError(f"output directory '{directory}' does not exist")
-    if target.exists() and not overwrite:
-        raise FileExistsRefusal(f"'{target}' exists; pass overwrite=True (--overwrite) to replace it")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp.{fmt}", dir=directory)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format=fmt, dpi=dpi)
-        os.chmod(tmp, 0o644)
-        if overwrite:
-            os.replace(tmp, target)
-        else:
-            try:
-                os.link(tmp, target)
-            except FileExistsError:
-                raise FileExistsRefusal(f"'{target}' exists; pass overwrite=True (--overwrite) to replace it") from None
-            except OSError:  # no hard links on this file system
-                if target.exists():
-                    raise FileExistsRefusal(f"'{target}' exists; pass overwrite=True to replace it") from None
-                os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    log.info("wrote %s", target)
-    return target
+    from .io import _atomic_write
+    return _atomic_write(target, overwrite, lambda tmp: fig.savefig(tmp, format=fmt, dpi=dpi))
+
