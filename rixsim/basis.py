@@ -19,7 +19,7 @@ count per shell; *sector* — the basis of one or several configurations an oper
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations, product
+from itertools import combinations
 
 import numpy as np
 

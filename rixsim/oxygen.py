@@ -30,7 +30,6 @@ broadened by the O 2p band width (Gaussian ``band_fwhm``), times the O-K absorpt
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 
