@@ -22,6 +22,10 @@ __version__ = "0.1.0"
 _LAZY = {
     "rixs_map": ("rixs", "rixs_map"),
     "rixs_spectrum": ("rixs", "rixs_spectrum"),
+    "constant_emission_cut": ("rixs", "constant_emission_cut"),
+    "constant_loss_cut": ("rixs", "constant_loss_cut"),
+    "ScatteringGeometry": ("geometry", "ScatteringGeometry"),
+    "polarization_channels": ("geometry", "polarization_channels"),
     "parse_ion": ("tables", "parse_ion"),
     "available_ions": ("tables", "available_ions"),
     "sweep": ("sweep", "sweep"),
