@@ -308,6 +308,32 @@ class ClusterModel:
         return EdgeTransitions(e_i, weights, e_m, fwhm, dip, edge_offset=self.edge_offset,
                                temperature_k=t, meta=meta)
 
+    def low_energy_states(self, temperature_k: float, n_min: int = 8):
+        """Populated initial states without full diagonalisation: ``(energies, vectors, weights)`` with
+        energies in the Hamiltonian's own frame.  Dense (block) diagonalisation for small sectors, ARPACK
+        (``eigsh``, smallest algebraic) otherwise, growing the number of states until the highest one found
+        carries a Boltzmann weight below e⁻³⁰."""
+        basis, h = self.hamiltonian(False)
+        if basis.dim <= 3000:
+            es = self.eigensystem(False)
+            e, v = es.energies, es.vectors
+        else:
+            from scipy.sparse.linalg import eigsh
+            hr = _real_if_possible(h)
+            k = n_min
+            while True:
+                k = min(k, basis.dim - 2)
+                e, v = eigsh(hr, k=k, which="SA", tol=1e-10)
+                order = np.argsort(e)
+                e, v = e[order], v[:, order]
+                span = 30 * K_B_EV * temperature_k + 1e-5
+                if e[-1] - e[0] > span or k >= basis.dim - 2:
+                    break
+                k *= 2
+        rel = e - e[0]
+        keep = rel <= 30 * K_B_EV * temperature_k + 1e-5
+        return e[keep], v[:, keep], boltzmann_weights(rel[keep], temperature_k)
+
     def with_parameters(self, **changes) -> "ClusterModel":
         """A copy with some fields replaced (e.g. ``crystal_field=CrystalField('Oh', tendq=1.2)``)."""
         return replace(self, _cache={}, **changes)

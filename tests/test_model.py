@@ -212,3 +212,22 @@ def test_xas_is_on_an_absolute_energy_axis_near_the_tabulated_edge():
     # 852.7 eV) places it within 2 eV without any fitted shift
     assert abs(peak - 853.0) < 2.0
     assert s.meta["polarization"] == "isotropic"
+
+
+@pytest.mark.parametrize("gauss", [0.0, 0.25])
+def test_lanczos_xas_equals_dense_xas(gauss):
+    """Continued fractions (no core-excited diagonalisation) against the dense stick spectrum: equal widths
+    → identical to rounding; L3 ≠ L2 widths → the logistic width step differs from per-state widths by a
+    little."""
+    m = ClusterModel("Ni2+ CT", 8, NI_I, NI_C, CrystalField("Oh", tendq=0.7),
+                     charge_transfer=ChargeTransfer(4.0, 7.3, 8.5, 2.2, 1.1), l3_fwhm=0.4, l2_fwhm=0.4,
+                     edge_offset=860.0)
+    e = np.linspace(840, 880, 500)
+    for pol in ("isotropic", "sigma+"):
+        dense = xas(m, e, pol, temperature_k=300, gauss_fwhm=gauss, method="dense").intensity
+        lanc = xas(m, e, pol, temperature_k=300, gauss_fwhm=gauss, method="lanczos", lanczos_steps=400).intensity
+        assert np.max(np.abs(dense - lanc)) < 1e-9 * dense.max()
+    m2 = m.with_parameters(l2_fwhm=0.8)
+    dense = xas(m2, e, temperature_k=300, gauss_fwhm=gauss, method="dense").intensity
+    lanc = xas(m2, e, temperature_k=300, gauss_fwhm=gauss, method="lanczos").intensity
+    assert np.max(np.abs(dense - lanc)) < 0.03 * dense.max()
