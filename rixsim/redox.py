@@ -268,7 +268,9 @@ def fit_redox_map(data: RixsMap, lattice: RixsMap, oxidised: RixsMap, *, extra: 
     z_detect : float
         Significance for "present" (default 3).
     relevant_fraction : float
-        Relevant amplitude as a fraction of the fitted lattice amplitude, for "absent" (default 0.10).
+        Relevant amplitude as a fraction of the fitted lattice amplitude, for "absent" (default 0.10).  The
+        lattice amplitude is the peak of the lattice template, which for a cluster map with an elastic line
+        (``rixsim.oxygen.lattice_oxygen_map``) is the elastic peak: give ``relevant_amplitude`` directly there.
     relevant_amplitude : float, optional
         Relevant amplitude in peak counts per pixel (overrides ``relevant_fraction``).
     max_iterations, tol : int, float
