@@ -29,7 +29,7 @@ def lanczos_coefficients(h, v0: np.ndarray, n_iter: int = 100, tol: float = 1e-1
         if np.abs(rotated.imag).max() <= 1e-13 * np.abs(rotated).max():
             v0 = rotated.real
     n = min(n_iter, v0.size)
-    basis = np.empty((n, v0.size), dtype=v0.dtype)
+    basis = np.empty((n, v0.size), dtype=np.result_type(v0.dtype, getattr(h, "dtype", v0.dtype)))
     basis[0] = v0 / np.sqrt(norm2)
     a, b = [], [0.0]
     for k in range(n):

@@ -212,6 +212,7 @@ def lattice_emission(edge: OxygenKEdge, emission, temperature_k: float = 300.0, 
     e_i, v_i, keep, w = edge.initial_states(temperature_k)
     b_i, _, e_i_abs, _, _ = edge.hamiltonian("initial")
     b_h, h_h = edge.hamiltonian("hole", diagonalise=False)
+    h_h = _real_if_possible(h_h)
     ops = edge._channel(b_h, b_i, annihilate_core=False)
     # removal spectral function by Lanczos (no diagonalisation of the valence-hole sector): binding energy
     # E_f − E_g on a grid, a tiny Lorentzian, then the O 2p band Gaussian along emission
