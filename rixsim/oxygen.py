@@ -235,7 +235,8 @@ def lattice_oxygen_map(edge: OxygenKEdge, excitation, emission, temperature_k: f
     """O-K mRIXS map of lattice oxygen on absolute axes (rows excitation, columns emission, eV).
 
     Two parts: (i) the coherent cluster Kramers–Heisenberg scattering through the pre-edge states (elastic line,
-    d–d and charge-transfer losses), channel-diagonal in the ten ligand spin-orbitals; (ii) the normal emission
+    d–d and charge-transfer losses), channel-diagonal in the ten ligand spin-orbitals, times Γ/2π so that its
+    emission integral is the absorption times the emission branching (per absorbed photon); (ii) the normal emission
     band, :math:`\\mu_O(\\omega_{in})\\,X(\\omega_{out})` with X from :func:`lattice_emission`, weighted by
     ``fluorescence_weight``.  ``elastic`` holds the elastic part of (i).
     """
@@ -269,8 +270,11 @@ def lattice_oxygen_map(edge: OxygenKEdge, excitation, emission, temperature_k: f
     line = broadening.stick_matrix(loss, shift[keep], max(ff, 2 * step))
     on_loss = broadening.gaussian_convolve(loss, pair_weights[:, keep] @ line, res)
     on_loss_el = broadening.gaussian_convolve(loss, (pair_weights[:, keep] * (np.abs(shift[keep]) < 1e-5)) @ line, res)
-    coherent = np.array([np.interp(om - emi, loss, row) for om, row in zip(exc, on_loss)])
-    elastic = np.array([np.interp(om - emi, loss, row) for om, row in zip(exc, on_loss_el)])
+    # Γ/2π makes the emission-integrated coherent part equal absorption × emission branching, the same
+    # per-absorbed-photon normalisation as the fluorescence band below and as rixsim.vibronic
+    per_photon = edge.core_fwhm / (2 * np.pi)
+    coherent = per_photon * np.array([np.interp(om - emi, loss, row) for om, row in zip(exc, on_loss)])
+    elastic = per_photon * np.array([np.interp(om - emi, loss, row) for om, row in zip(exc, on_loss_el)])
     mu = oxygen_k_xas(edge, exc, temperature_k, xas_gauss_fwhm).intensity
     xes = lattice_emission(edge, emi, temperature_k, band_fwhm).intensity
     total = coherent + fluorescence_weight * mu[:, None] * xes[None, :]
