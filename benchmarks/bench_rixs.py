@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 
 from rixsim.geometry import ScatteringGeometry, isotropic_channels, polarization_channels
+import rixsim
 from rixsim.model import atomic_model
 from rixsim.rixs import _channel_weights, plan_memory, real_phases, rixs_map
 
@@ -192,5 +193,33 @@ def main(argv=None):
         print(f"model build + diagonalisation {r['ion']}: rixsim {r['t_model']:.2f} s{extra}")
 
 
+def charge_transfer_maps():
+    """(d) Charge-transfer maps: time and peak memory (tracemalloc peak of numpy buffers during the map, and
+    the process's peak RSS so far)."""
+    import resource
+    import tracemalloc
+    print("\ncharge-transfer maps, 100 incident × 500 loss, powder, 300 K (final states up to 12 eV loss)")
+    print(f"{'model':28s} {'n_i':>5s} {'n_m':>5s} {'eigen+dipole':>12s} {'map':>8s} {'map peak MB':>11s} {'RSS MB':>7s}")
+    cases = [("Ni2+ d8+d9L+d10L2", rixsim.cluster_model("Ni2+", tendq=0.7, delta=4.0, udd=7.3, upd=8.5, veg=2.2,
+                                                         n_ligand_holes=2)),
+             ("Mn2+ d5+d6L", rixsim.cluster_model("Mn2+", tendq=0.6, delta=5.0, udd=5.5, upd=6.5, veg=1.8,
+                                                   n_ligand_holes=1))]
+    for name, model in cases:
+        t = time.perf_counter()
+        tr = model.transitions(TEMPERATURE_K, max_initial_energy=12.0)
+        t_tr = time.perf_counter() - t
+        exc = np.linspace(model.edge_offset - 6, model.edge_offset + 8, N_EXC)
+        loss = np.linspace(-0.5, 12.0, N_LOSS)
+        tracemalloc.start()
+        t = time.perf_counter()
+        rixs_map(tr, exc, loss=loss, powder=True)
+        t_map = time.perf_counter() - t
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+        print(f"{name:28s} {tr.n_initial:5d} {tr.n_intermediate:5d} {t_tr:11.2f}s {t_map:7.2f}s {peak:11.0f} {rss:7.0f}")
+
+
 if __name__ == "__main__":
     main()
+    charge_transfer_maps()
