@@ -1,7 +1,7 @@
 """Cluster Hamiltonians and L2,3 XAS: invariants, sum rules, limits, known ground states, bad input."""
 import numpy as np
 import pytest
-import scipy.sparse as sp
+
 
 from rixsim import angular, operators
 from rixsim.crystal_field import CrystalField
@@ -231,3 +231,22 @@ def test_lanczos_xas_equals_dense_xas(gauss):
     dense = xas(m2, e, temperature_k=300, gauss_fwhm=gauss, method="dense").intensity
     lanc = xas(m2, e, temperature_k=300, gauss_fwhm=gauss, method="lanczos").intensity
     assert np.max(np.abs(dense - lanc)) < 0.03 * dense.max()
+
+
+@pytest.mark.parametrize("ion", ["Ni2+", "Co2+", "Fe2+"])
+def test_xmcd_orbital_sum_rule(ion):
+    """Orbital sum rule (Thole, Carra, Altarelli & Wang, PRL 68, 1943 (1992)), exact for integrated
+    2p→3d intensities with a full core shell: (I⁺ − I⁻)/(I⁺ + I⁻ + I⁰) = −⟨L_z⟩ / (2 n_h), with σ± carrying
+    photon angular momentum ±1 along z and an exchange field along z polarising the ion."""
+    m = atomic_model(ion, tendq=1.0, exchange_field=(0.0, 0.0, 0.05))
+    i_p, i_m, i_0 = (xas_sticks(m, p, 10.0).total for p in ("sigma+", "sigma-", "z"))
+    tr = m.transitions(10.0)
+    es = m.eigensystem(False)
+    lz = operators.one_body(es.basis, es.basis,
+                            operators.embed(m.shells, {("3d", "3d"): angular.angular_momentum(2)[2]}))
+    pop = tr.populated
+    v = es.vectors[:, pop]
+    lz_avg = float(np.real(np.sum(tr.initial_weights[pop] * np.sum(v.conj() * (lz @ v), axis=0))))
+    n_h = 10 - m.n_d
+    assert abs(lz_avg) > 0.1                       # the field really polarises the orbital moment
+    assert (i_p - i_m) / (i_p + i_m + i_0) == pytest.approx(-lz_avg / (2 * n_h), rel=1e-9)
