@@ -627,18 +627,7 @@ def fit_xas(data: Spectrum, model: FitModel, *, start: Mapping[str, float] | Non
     e = validate.energy_axis(data.energy, "data energy", min_points=2)
     y = validate.intensities(data.intensity, "data intensity", allow_negative=allow_negative)
     sig_all, yfit_all, weighting = _sigma(sigma, y)
-    mask = np.ones(e.size, bool)
-    if energy_range is not None:
-        try:
-            lo, hi = (float(x) for x in energy_range)
-        except (TypeError, ValueError):
-            raise InputError(f"energy_range must be (emin, emax) in eV; got {energy_range!r}") from None
-        if not lo < hi:
-            raise InputError(f"energy_range must have emin < emax; got {energy_range!r}")
-        mask = (e >= lo) & (e <= hi)
-        if mask.sum() < 2:
-            raise InputError(f"energy_range {energy_range!r} holds fewer than 2 of the data's points "
-                             f"({e[0]:g}–{e[-1]:g} eV)")
+    mask = validate.energy_window(energy_range, e, min_points=2)
     e, y, yfit, sig = e[mask], y[mask], yfit_all[mask], sig_all[mask]
     params = _parameters(model, "xas", start, vary)
     if start is None or "scale" not in dict(start) and not _is_lmfit(start):

@@ -50,6 +50,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from . import validate
 from .errors import ConvergenceError, InputError
 from .results import Spectrum
 
@@ -419,16 +420,7 @@ def _fit(data, references, *, valences, energy_range, sum_to_one, fit_scale, shi
     e_all, y_all = data.energy, data.intensity
     if not np.all(np.isfinite(y_all)):
         raise InputError("data intensity has non-finite values; mask them first (rixsim.io drops NaN points)")
-    if energy_range is None:
-        mask = np.ones(e_all.size, dtype=bool)
-    else:
-        try:
-            lo, hi = (float(x) for x in energy_range)
-        except (TypeError, ValueError):
-            raise InputError(f"energy_range must be (emin, emax) in eV; got {energy_range!r}") from None
-        if not lo < hi:
-            raise InputError(f"energy_range must have emin < emax; got {energy_range!r}")
-        mask = (e_all >= lo) & (e_all <= hi)
+    mask = validate.energy_window(energy_range, e_all)
     e, y = e_all[mask], y_all[mask]
     sig, weighting = _sigma_array(sigma, y, data, mask)
     for nm, s in zip(names, spectra):

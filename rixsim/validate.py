@@ -64,3 +64,20 @@ def intensities(values, name: str = "intensity", allow_negative: bool = False) -
         idx = tuple(int(i) for i in np.argwhere(arr < 0)[0])
         raise InputError(f"{name} has a negative value {arr[idx]} at index {idx}")
     return arr
+
+
+def energy_window(energy_range, axis: np.ndarray, min_points: int = 1) -> np.ndarray:
+    """Boolean mask of ``axis`` inside ``energy_range = (emin, emax)`` (eV); all True when it is None."""
+    if energy_range is None:
+        return np.ones(axis.size, dtype=bool)
+    try:
+        lo, hi = (float(x) for x in energy_range)
+    except (TypeError, ValueError):
+        raise InputError(f"energy_range must be (emin, emax) in eV; got {energy_range!r}") from None
+    if not lo < hi:
+        raise InputError(f"energy_range must have emin < emax; got {energy_range!r}")
+    mask = (axis >= lo) & (axis <= hi)
+    if mask.sum() < min_points:
+        raise InputError(f"energy_range {energy_range!r} holds fewer than {min_points} of the data's points "
+                         f"({axis[0]:g}–{axis[-1]:g} eV)")
+    return mask
