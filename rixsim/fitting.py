@@ -271,17 +271,15 @@ class FitModel:
         model = self.cluster_model(values)
         if self.fast_hamiltonian:
             raw = self._raw_values(values)
+            sectors = {}
             for core, (basis, h0, terms) in self._terms().items():
                 h = h0.copy()
                 for nm, hk in terms:
                     if raw[nm] != 0.0:
                         h = h + raw[nm] * hk
                 h.eliminate_zeros()
-                # ClusterModel caches its sector Hamiltonians and dipole operators under these keys; seeding
-                # them skips rebuilding the operators (5× faster for Ni2+).  Were the keys to change, the
-                # model would build them itself: slower, equally correct (test_fitting checks the two agree).
-                model._cache[("H", core)] = (basis, h.tocsr())
-            model._cache["T"] = self._dipoles
+                sectors[core] = h
+            model.use_hamiltonians(sectors[False], sectors[True], self._dipoles)
         tr = model.transitions(self.temperature_k, self.max_initial_energy)
         self.n_diagonalisations += 1
         self._cache[key] = tr

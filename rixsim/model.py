@@ -334,6 +334,22 @@ class ClusterModel:
         keep = rel <= 30 * K_B_EV * temperature_k + 1e-5
         return e[keep], v[:, keep], boltzmann_weights(rel[keep], temperature_k)
 
+    def use_hamiltonians(self, initial, core_excited, dipole_operators=None) -> "ClusterModel":
+        """Install precomputed sector Hamiltonians (sparse, on :meth:`basis` of each sector) — e.g. assembled by
+        a fit from parameter-linear terms — so that eigenstates and spectra skip the operator build.  The
+        caller guarantees they equal what :meth:`hamiltonian` would build; shapes are checked.  Returns self."""
+        for core_hole, h in ((False, initial), (True, core_excited)):
+            basis = self.basis(core_hole)
+            if h.shape != (basis.dim, basis.dim):
+                raise InputError(f"{'core-excited' if core_hole else 'initial'} Hamiltonian has shape {h.shape}; "
+                                 f"the sector has {basis.dim} states")
+            for key in [k for k in self._cache if k in (("H", core_hole), ("E", core_hole))]:
+                del self._cache[key]
+            self._cache[("H", core_hole)] = (basis, sp.csr_matrix(h))
+        if dipole_operators is not None:
+            self._cache["T"] = list(dipole_operators)
+        return self
+
     def with_parameters(self, **changes) -> "ClusterModel":
         """A copy with some fields replaced (e.g. ``crystal_field=CrystalField('Oh', tendq=1.2)``)."""
         return replace(self, _cache={}, **changes)
