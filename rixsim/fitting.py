@@ -62,6 +62,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
+import sys
+
 import numpy as np
 
 from . import validate
@@ -503,11 +505,24 @@ def _minimise(evaluate, params, ydat, sig, scale_covar, max_nfev, method):
 
     def residual(p):
         return np.ravel((ydat - evaluate(p.valuesdict())) / sig)
-    mini = lmfit.Minimizer(residual, params, scale_covar=bool(scale_covar), nan_policy="raise")
+    from . import progress
+    bar = None
+    if progress.enabled(None):                 # a bar of model evaluations, only on a terminal
+        from tqdm.auto import tqdm
+        bar = tqdm(desc="fit", unit="eval", total=max_nfev, file=sys.stderr, leave=False)
+    def tick(*args, **kws):
+        bar.update(1)
+        return None                            # lmfit aborts the fit when iter_cb returns True
+
+    mini = lmfit.Minimizer(residual, params, scale_covar=bool(scale_covar), nan_policy="raise",
+                           iter_cb=tick if bar is not None else None)
     try:
         out = mini.minimize(method=method, max_nfev=max_nfev)
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise ConvergenceError(f"the fit failed inside the optimiser: {exc}") from exc
+    finally:
+        if bar is not None:
+            bar.close()
     if not out.success:
         last = {nm: round(float(p.value), 6) for nm, p in out.params.items() if p.vary}
         raise ConvergenceError(f"the fit did not converge after {out.nfev} model evaluations: {out.message}; "

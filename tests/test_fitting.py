@@ -214,3 +214,19 @@ def test_guess_edge_offset_on_an_emission_axis_map():
     exc = np.linspace(850.0, 858.0, 33)
     data = simulate_rixs_map(m, exc, emission=np.linspace(846.0, 858.0, 121), values=truth)
     assert guess_edge_offset(data, m, dict(tendq=1.0, l3_fwhm=0.6)) == pytest.approx(858.9, abs=0.05)
+
+
+def test_progress_bar_does_not_change_the_fit(monkeypatch, capsys):
+    """The terminal progress bar (forced on with RIXSIM_PROGRESS=1) counts evaluations on stderr and leaves
+    the result identical; lmfit would stop a fit whose iteration callback returned True."""
+    m = FitModel("Ni2+")
+    truth = dict(tendq=1.1, edge_offset=858.5, l3_fwhm=0.5, gauss_fwhm=0.3, scale=500.0)
+    data = Spectrum(E_NI, np.random.default_rng(5).poisson(simulate_xas(m, E_NI, truth).intensity))
+    kw = dict(start=dict(tendq=1.1, edge_offset=858.3, l3_fwhm=0.6, gauss_fwhm=0.2),
+              vary=["edge_offset", "l3_fwhm", "gauss_fwhm", "scale"])
+    monkeypatch.setenv("RIXSIM_PROGRESS", "0")
+    quiet = fit_xas(data, m, **kw)
+    monkeypatch.setenv("RIXSIM_PROGRESS", "1")
+    shown = fit_xas(data, m, **kw)
+    assert "eval" in capsys.readouterr().err
+    assert shown.values == quiet.values
