@@ -176,6 +176,26 @@ def _invert(y, background, thickness_nm, sin_in):
     return out
 
 
+def _result(E, mu_a, jump, kappa, kappa_max, scale, iterations, meta, how: str, ratio=None):
+    """Warn where the inversion is ill-conditioned and wrap the corrected μ, its edge-jump normalisation and κ."""
+    element, edge = meta["element"], meta["edge"]
+    kmax = float(np.max(kappa))
+    if kmax > kappa_max:
+        i = int(np.argmax(kappa))
+        share = "" if ratio is None else f"; μ_a/(μ_a+B) = {ratio[i]:.3f}"
+        warnings.warn(f"self-absorption correction is ill-conditioned: κ = {kmax:.3g} at {E[i]:.2f} eV "
+                      f"(a 1 % error in the yield becomes {kmax:.3g} % in μ){share}. Prefer a thinner or more "
+                      f"dilute sample, larger sin α / sin β (grazing exit), or iPFY", IllConditionedWarning,
+                      stacklevel=3)
+    return SelfAbsorptionResult(
+        mu_edge=Spectrum(E, mu_a, label=f"μ_{element} {edge} (self-absorption corrected{how})", units="1/nm",
+                         meta=meta),
+        normalised=Spectrum(E, mu_a / jump, label=f"{element} {edge}, edge jump = 1", units="edge jumps",
+                            meta=meta),
+        condition=Spectrum(E, kappa, label="condition number κ", units="1", meta=meta),
+        max_condition=kmax, scale=scale, iterations=iterations, meta=meta)
+
+
 def correct_self_absorption(measured: Spectrum, layer: Layer, geometry: Geometry, element: str,
                             emission_energy: float, *, edge: str = "L2,3", pre_ev: float = 3.0,
                             post_ev: float = 3.0, subtract_pre_edge: bool = True,
@@ -258,23 +278,11 @@ def correct_self_absorption(measured: Spectrum, layer: Layer, geometry: Geometry
     B = mu_b + g * (mu_b_f + mu_a_f)
     kappa = condition_number(np.where(np.isfinite(mu_a), mu_a, 0.0), B, d, sa)
     kappa = np.where(np.isfinite(mu_a), kappa, np.inf)
-    kmax = float(np.max(kappa))
-    if kmax > kappa_max:
-        i = int(np.argmax(kappa))
-        warnings.warn(f"self-absorption correction is ill-conditioned: κ = {kmax:.3g} at {E[i]:.2f} eV "
-                      f"(a 1 % error in the yield becomes {kmax:.3g} % in μ); μ_a/(μ_a+B) = "
-                      f"{np.nan_to_num(mu_a[i] / (mu_a[i] + B[i]), nan=1.0):.3f}. Prefer a thinner or more "
-                      f"dilute sample, larger sin α / sin β (grazing exit), or iPFY", IllConditionedWarning,
-                      stacklevel=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.nan_to_num(mu_a / (mu_a + B), nan=1.0)
     meta = {"element": element, "edge": edge, "emission_energy": ef, "thickness_nm": d,
             "incidence_deg": geometry.incidence_deg, "exit_deg": geometry.exit_deg}
-    return SelfAbsorptionResult(
-        mu_edge=Spectrum(E, mu_a, label=f"μ_{element} {edge} (self-absorption corrected)", units="1/nm",
-                         meta=meta),
-        normalised=Spectrum(E, mu_a / jump, label=f"{element} {edge}, edge jump = 1", units="edge jumps",
-                            meta=meta),
-        condition=Spectrum(E, kappa, label="condition number κ", units="1", meta=meta),
-        max_condition=kmax, scale=scale, iterations=it, meta=meta)
+    return _result(E, mu_a, jump, kappa, kappa_max, scale, it, meta, "", ratio)
 
 
 def absorption_from_ipfy(ipfy: Spectrum, layer: Layer, geometry: Geometry, element: str,
@@ -477,18 +485,6 @@ def correct_self_absorption_window(measured: Spectrum, layer: Layer, geometry: G
         dlog = (np.log(model(m + h, B[:, i], w[:, i])) - np.log(model(m - h, B[:, i], w[:, i]))) / (
             np.log(m + h) - np.log(m - h))
         kappa[i] = 1.0 / dlog if dlog > 0 else np.inf
-    kmax = float(np.max(kappa))
-    if kmax > kappa_max:
-        i = int(np.argmax(kappa))
-        warnings.warn(f"self-absorption correction is ill-conditioned: κ = {kmax:.3g} at {E[i]:.2f} eV "
-                      f"(a 1 % error in the yield becomes {kmax:.3g} % in μ). Prefer a thinner or more dilute "
-                      f"sample, larger sin α / sin β (grazing exit), or iPFY", IllConditionedWarning, stacklevel=2)
     meta = {"element": element, "edge": edge, "window_ev": (lo, hi), "lines": [ln.name for ln in lines],
             "thickness_nm": d, "incidence_deg": geometry.incidence_deg, "exit_deg": geometry.exit_deg}
-    return SelfAbsorptionResult(
-        mu_edge=Spectrum(E, mu_a, label=f"μ_{element} {edge} (self-absorption corrected, window)", units="1/nm",
-                         meta=meta),
-        normalised=Spectrum(E, mu_a / jump, label=f"{element} {edge}, edge jump = 1", units="edge jumps",
-                            meta=meta),
-        condition=Spectrum(E, kappa, label="condition number κ", units="1", meta=meta),
-        max_condition=kmax, scale=scale, iterations=it, meta=meta)
+    return _result(E, mu_a, jump, kappa, kappa_max, scale, it, meta, ", window")
