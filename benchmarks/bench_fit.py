@@ -1,4 +1,4 @@
-"""Benchmark: model-parameter fits (rixsim.fitting) and the oxygen-redox map fit (rixsim.redox).
+"""Benchmark: model-parameter fits (rixsim.analysis.fitting) and the oxygen-redox map fit (rixsim.oxygen.redox).
 
 Cases (synthetic data from known parameters with Poisson noise; fits start off the truth):
 
@@ -13,7 +13,7 @@ Cases (synthetic data from known parameters with Poisson noise; fits start off t
 Reported: wall time of the fit, model evaluations, diagonalisations; the one-off probing of the affine
 Hamiltonian terms when a FitModel is made (paid once per model, not per fit) is listed apart.
 
-Run:  /work/venv/bin/python benchmarks/bench_fit.py [--repeat 2]
+Run:  python benchmarks/bench_fit.py [--repeat 2]
 """
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ import time
 
 import numpy as np
 
-from rixsim.fitting import FitModel, fit_rixs_map, fit_xas, simulate_rixs_map, simulate_xas
-from rixsim.redox import fit_redox_map, oxidised_oxygen_template, synthetic_lattice_map
+from rixsim.analysis.fitting import FitModel, fit_rixs_map, fit_xas, simulate_rixs_map, simulate_xas
+from rixsim.oxygen.redox import fit_redox_map, oxidised_oxygen_template, synthetic_lattice_map
 from rixsim.results import RixsMap, Spectrum
 
 

@@ -10,7 +10,7 @@ spin–orbit constants and crystal field; the spectra agree to 1e-14 eV) and com
 ``rixs_1v1c_py`` in four calls (one per (θ_in, θ_out) pair needed to reach x, y, z polarisations).  Only the
 RIXS step is timed for both codes; model building/diagonalisation is reported separately.
 
-Run:  /work/venv/bin/python benchmarks/bench_rixs.py [--repeat 3] [--skip-edrixs]
+Run:  python benchmarks/bench_rixs.py [--repeat 3] [--skip-edrixs]
 """
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ import warnings
 
 import numpy as np
 
-from rixsim.geometry import ScatteringGeometry, isotropic_channels, polarization_channels
+from rixsim.spectroscopy.geometry import ScatteringGeometry, isotropic_channels
 import rixsim
-from rixsim.model import atomic_model
-from rixsim.rixs import _channel_weights, plan_memory, real_phases, rixs_map
+from rixsim.cluster.model import atomic_model
+from rixsim.spectroscopy.rixs import _channel_weights, plan_memory, real_phases, rixs_map
 
 CASES = (("Ni2+", 8, 1.1), ("Mn2+", 5, 0.9))
 N_EXC, N_LOSS, TEMPERATURE_K = 100, 500, 300.0

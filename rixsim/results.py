@@ -11,13 +11,23 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .errors import InputError
+from rixsim.errors import InputError
 
 
 def _frozen(a, name: str) -> np.ndarray:
     arr = np.array(a, dtype=float, copy=True)
     arr.setflags(write=False)
     return arr
+
+
+def _uncertainty(a, shape) -> np.ndarray:
+    """A frozen copy of a one-sigma uncertainty array, checked: same shape as the data, finite, non-negative."""
+    sig = _frozen(a, "sigma")
+    if sig.shape != shape:
+        raise InputError(f"sigma has shape {sig.shape}, the intensity has {shape}")
+    if not np.all(np.isfinite(sig)) or np.any(sig < 0):
+        raise InputError("sigma must be finite and non-negative everywhere")
+    return sig
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,9 @@ class Spectrum:
         True when ``energy`` is relative to an unspecified origin.
     meta : mapping
         The parameters that produced the spectrum (for reproducibility).
+    sigma : ndarray or None
+        One-standard-deviation uncertainty of ``intensity`` (same units and shape), e.g. Poisson errors of a
+        measured scan; None for computed spectra.
     """
 
     energy: np.ndarray
@@ -46,6 +59,7 @@ class Spectrum:
     units: str = "arb. units"
     relative: bool = False
     meta: Mapping[str, Any] = field(default_factory=dict)
+    sigma: np.ndarray | None = None
 
     def __post_init__(self):
         e = _frozen(self.energy, "energy")
@@ -55,6 +69,8 @@ class Spectrum:
                              f"{e.shape} and {y.shape}")
         object.__setattr__(self, "energy", e)
         object.__setattr__(self, "intensity", y)
+        if self.sigma is not None:
+            object.__setattr__(self, "sigma", _uncertainty(self.sigma, y.shape))
 
     def integral(self) -> float:
         """Trapezoidal integral of the intensity over energy (units × eV)."""
@@ -81,6 +97,8 @@ class RixsMap:
         Energy loss in eV (excitation − emission) when the map's second axis is loss, else None.
     elastic : ndarray or None
         The elastic-line part of ``intensity`` (same shape), when it was computed separately.
+    sigma : ndarray or None
+        One-standard-deviation uncertainty of ``intensity`` (same shape), e.g. Poisson errors; None when unknown.
     """
 
     excitation: np.ndarray
@@ -92,6 +110,7 @@ class RixsMap:
     units: str = "arb. units"
     relative: bool = False
     meta: Mapping[str, Any] = field(default_factory=dict)
+    sigma: np.ndarray | None = None
 
     def __post_init__(self):
         x = _frozen(self.excitation, "excitation")
@@ -115,6 +134,8 @@ class RixsMap:
             if el.shape != z.shape:
                 raise InputError(f"elastic part has shape {el.shape}, intensity has {z.shape}")
             object.__setattr__(self, "elastic", el)
+        if self.sigma is not None:
+            object.__setattr__(self, "sigma", _uncertainty(self.sigma, z.shape))
 
     @property
     def on_loss_axis(self) -> bool:

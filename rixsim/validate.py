@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError
+from rixsim.errors import InputError
 
 
 def energy_axis(values, name: str = "energy", min_points: int = 1) -> np.ndarray:

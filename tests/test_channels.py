@@ -1,16 +1,16 @@
-"""Detection channels: analytic limits, surface vs bulk, map extraction, bad input (rixsim.channels)."""
+"""Detection channels: analytic limits, surface vs bulk, map extraction, bad input (rixsim.detection.channels)."""
 import math
 
 import numpy as np
 import pytest
 
-from rixsim.channels import (ChannelWindows, ccpfy_from_map, default_windows, detected_map, emission_lines,
+from rixsim.detection.channels import (ChannelWindows, ccpfy_from_map, default_windows, detected_map, emission_lines,
                              hole_populations,
                              ipfy_from_map, match_to_reference, normalise_edge, pfy_from_map,
                              predict_channels, r_factor, spfy_from_map, tey, tfy_from_map, window_yield)
 from rixsim.errors import InputError
 from rixsim.results import RixsMap, Spectrum
-from rixsim.sample import (Geometry, Layer, ResonantEdge, Sample, element_mu_per_nm, layer_mu_per_nm,
+from rixsim.detection.sample import (Geometry, Layer, ResonantEdge, Sample, element_mu_per_nm, layer_mu_per_nm,
                            shell_photo_fraction)
 
 E = np.linspace(630.0, 670.0, 161)
@@ -250,7 +250,7 @@ def test_predicted_map_windows_conserve_too():
 
 
 def test_channels_from_map_equals_prediction():
-    from rixsim.channels import channels_from_map
+    from rixsim.detection.channels import channels_from_map
     layer = Layer("LiNi1/3Mn1/3Co1/3O2", 4.7, resonances=(mn_edge(),))
     ch = predict_channels(Sample(layer), Geometry(45, 45), E, "Mn")
     got = channels_from_map(ch.detected, ch.windows)
@@ -327,7 +327,7 @@ def _slab_weights_slow(k, t, z_max=4000.0, n=200_001):
 
 
 def test_layer_kernel_matches_slow_quadrature():
-    from rixsim.channels import _slab_weights
+    from rixsim.detection.channels import _slab_weights
     k, t = [0.05, 0.2, 0.01], [3.0, 7.5, math.inf]
     fast = _slab_weights([np.array(v) for v in k], t)
     slow = _slab_weights_slow(k, t)

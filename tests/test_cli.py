@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 import rixsim
-from rixsim.cli import demo_files, main
-from rixsim.config import SCHEMA, config_from_dict, load_config
-from rixsim.geometry import ScatteringGeometry
+from rixsim.interfaces.cli import demo_files, main
+from rixsim.interfaces.config import SCHEMA, config_from_dict, load_config
+from rixsim.spectroscopy.geometry import ScatteringGeometry
 from rixsim.io import read_map_hdf5, read_parameters_hdf5, read_spectrum
-from rixsim.rixs import rixs_map
+from rixsim.spectroscopy.rixs import rixs_map
 
 EXAMPLES = Path(rixsim.__file__).parent / "examples"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -80,7 +80,7 @@ def test_rixs_toml_to_hdf5_png_matches_python_api(tmp_path, capsys):
     params = read_parameters_hdf5(h5)
     assert params["model"]["ion"] == "Ni2+" and params["model"]["tendq"] == 1.1
     assert params["rixsim_version"] == rixsim.__version__
-    from rixsim.cli import compute_rixs
+    from rixsim.interfaces.cli import compute_rixs
     _, _, again = compute_rixs(config_from_dict(params))
     np.testing.assert_array_equal(again.intensity, got.intensity)
 
@@ -132,7 +132,7 @@ def test_bad_toml_one_line_error_naming_the_key_nothing_written(tmp_path, capsys
 
 def test_bad_toml_through_the_installed_script(tmp_path):
     model_file = _write(tmp_path, BAD["unknown key"][0], "bad.toml")
-    proc = subprocess.run([sys.executable, "-m", "rixsim.cli", "xas", str(model_file), "-o", str(tmp_path / "o")],
+    proc = subprocess.run([sys.executable, "-m", "rixsim.interfaces.cli", "xas", str(model_file), "-o", str(tmp_path / "o")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "model.tendqq" in proc.stderr
@@ -180,7 +180,7 @@ def test_shipped_examples_load_and_document_their_keys():
 
 
 def test_import_does_not_pull_matplotlib():
-    code = "import sys, rixsim, rixsim.cli, rixsim.plotting, rixsim.sweep; print('matplotlib' in sys.modules)"
+    code = "import sys, rixsim, rixsim.interfaces.cli, rixsim.interfaces.plotting, rixsim.interfaces.sweep; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr
 
@@ -215,7 +215,7 @@ def test_demo_writes_csv_hdf5_png_and_refuses_a_second_run(tmp_path, capsys):
 
 def test_fit_library_recovers_a_known_mixture(tmp_path, capsys):
     from rixsim.io import write_spectrum_csv
-    from rixsim.reference_library import load_reference
+    from rixsim.analysis.reference_library import load_reference
     from rixsim.results import Spectrum
     a, b = load_reference("Mn2+"), load_reference("Mn4+")
     mix = Spectrum(a.energy, 1000.0 * (0.3 * a.intensity + 0.7 * b.intensity), label="mixture")

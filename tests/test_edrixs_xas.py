@@ -9,9 +9,9 @@ import warnings
 import numpy as np
 import pytest
 
-from rixsim.crystal_field import CrystalField
-from rixsim.model import ClusterModel, Multiplet
-from rixsim.spectra import xas
+from rixsim.cluster.crystal_field import CrystalField
+from rixsim.cluster.model import ClusterModel, Multiplet
+from rixsim.spectroscopy.xas import xas
 
 edrixs = pytest.importorskip("edrixs")
 pytestmark = pytest.mark.reference

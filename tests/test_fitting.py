@@ -1,11 +1,11 @@
-"""Tests of rixsim.fitting: the fast Hamiltonian path against ClusterModel, no re-diagonalisation for
+"""Tests of rixsim.analysis.fitting: the fast Hamiltonian path against ClusterModel, no re-diagonalisation for
 broadening/offset/scale, exact recovery from noise-free data, honest 1σ (coverage over repeated Poisson
 trials), failure modes, and the measured NiPS3 map when ../shared/data is present."""
 import numpy as np
 import pytest
 
 from rixsim.errors import ConvergenceError, InputError
-from rixsim.fitting import FitModel, fit_rixs_map, fit_xas, guess_edge_offset, simulate_rixs_map, simulate_xas
+from rixsim.analysis.fitting import FitModel, fit_rixs_map, fit_xas, guess_edge_offset, simulate_rixs_map, simulate_xas
 from rixsim.results import RixsMap, Spectrum
 
 E_NI = np.linspace(848.0, 876.0, 281)      # Ni L2,3 (tabulated L3 852.7, L2 869.9 eV)

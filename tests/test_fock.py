@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import slow_fock
-from rixsim import angular, operators
-from rixsim.basis import Basis, Shell, ShellSet
+from rixsim.manybody import angular, operators
+from rixsim.manybody.basis import Basis, Shell, ShellSet
 from rixsim.errors import InputError
 
 SHELLS = ShellSet((Shell("3d", 2), Shell("2p", 1)))

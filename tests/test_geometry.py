@@ -1,9 +1,9 @@
-"""Polarisation vectors, scattering geometry and the exact powder average (rixsim.geometry)."""
+"""Polarisation vectors, scattering geometry and the exact powder average (rixsim.spectroscopy.geometry)."""
 import numpy as np
 import pytest
 
 from rixsim.errors import InputError
-from rixsim.geometry import (ScatteringGeometry, circular, euler_rotation, isotropic_channels, linear,
+from rixsim.spectroscopy.geometry import (ScatteringGeometry, circular, euler_rotation, isotropic_channels, linear,
                              polarization_channels, powder_weights, rank_basis, rank_decompose,
                              rank_norms_squared, rotation_about)
 
@@ -91,7 +91,7 @@ def test_circular_about_z_is_x_plus_iy():
     assert np.allclose(circular([0, 0, 1], +1), np.array([1, 1j, 0]) / np.sqrt(2))
     g = ScatteringGeometry(incident="circular+")
     assert np.allclose(g.polarization_in, np.array([1, 1j, 0]) / np.sqrt(2))
-    # "left"/"right" aliases = helicity ±1 (as rixsim.spectra and EDRIXS), also for the outgoing beam
+    # "left"/"right" aliases = helicity ±1 (as rixsim.spectroscopy.xas and EDRIXS), also for the outgoing beam
     g = ScatteringGeometry(two_theta_deg=60, incident="right", outgoing="left")
     assert np.isclose(np.imag(np.cross(g.polarization_in.conj(), g.polarization_in)) @ g.k_in, -1)
     eo = g.polarization_out_basis[0]

@@ -6,7 +6,11 @@ import h5py
 import numpy as np
 import pytest
 
-from rixsim import io as rio
+import rixsim.io as rio
+import rixsim.io._common
+import rixsim.io.atomic
+import rixsim.io.hdf5
+import rixsim.io.text
 from rixsim.errors import FileExistsRefusal, InputError
 from rixsim.results import RixsMap, Spectrum
 
@@ -229,7 +233,7 @@ def test_reversed_axes_are_reversed_with_the_data(tmp_path, caplog):
     x = np.array([642.0, 641.0, 640.0])
     em = np.array([600.0, 610.0, 620.0, 630.0])[::-1]
     z = np.add.outer(x * 100, em)  # z[i, j] = 100 x_i + e_j
-    m = rio._assemble_map(z, x, em, "emission", "excitation", "test", False, "", "", {})
+    m = rio._common._assemble_map(z, x, em, "emission", "excitation", "test", False, "", "", {})
     np.testing.assert_array_equal(m.intensity, np.add.outer(m.excitation * 100, m.emission))
     assert m.meta["reversed_axes"] == ["excitation", "emission"]
 
@@ -253,12 +257,12 @@ def test_nan_points_masked_with_warning(tmp_path):
     z = np.ones((3, 4))
     z[1, 2] = np.nan
     with pytest.warns(rio.MaskedDataWarning, match="1 NaN"):
-        m = rio._assemble_map(z, [1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], "emission", "excitation", "t", False,
+        m = rio._common._assemble_map(z, [1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], "emission", "excitation", "t", False,
                               "", "", {})
     assert np.isnan(m.intensity[1, 2]) and m.meta["n_masked"] == 1
     z[:, 3] = np.nan
     with pytest.raises(InputError, match="emission index 3"):
-        rio._assemble_map(z, [1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], "emission", "excitation", "t", False,
+        rio._common._assemble_map(z, [1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], "emission", "excitation", "t", False,
                           "", "", {})
 
 
@@ -346,7 +350,7 @@ def test_failing_csv_write_leaves_old_file_intact(tmp_path, monkeypatch):
             raise OSError("disk full (simulated)")
         fh.write(text)
 
-    monkeypatch.setattr(rio, "_write_text", half_then_fail)
+    monkeypatch.setattr(rixsim.io.text, "_write_text", half_then_fail)
     with pytest.raises(OSError, match="simulated"):
         rio.write_spectrum_csv(path, _spectrum(), overwrite=True)
     assert path.read_text() == "old content\n"
@@ -361,7 +365,7 @@ def test_failing_hdf5_write_leaves_old_file_intact(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise OSError("simulated failure after the datasets were written")
 
-    monkeypatch.setattr(rio, "_write_dict_attrs", fail)
+    monkeypatch.setattr(rixsim.io.hdf5, "_write_dict_attrs", fail)
     with pytest.raises(OSError, match="simulated"):
         rio.write_map_hdf5(path, _map(loss=True), {"run": 2}, overwrite=True)
     assert path.read_bytes() == before
@@ -376,7 +380,7 @@ def test_fsync_failure_leaves_old_file_intact(tmp_path, monkeypatch):
     def bad_fsync(fd):
         raise OSError("fsync failed (simulated)")
 
-    monkeypatch.setattr(rio.os, "fsync", bad_fsync)
+    monkeypatch.setattr(rixsim.io.atomic.os, "fsync", bad_fsync)
     with pytest.raises(OSError, match="simulated"):
         rio.write_spectrum_csv(path, _spectrum(), overwrite=True)
     assert path.read_text() == "old\n"
@@ -385,7 +389,7 @@ def test_fsync_failure_leaves_old_file_intact(tmp_path, monkeypatch):
 
 def test_written_file_has_ordinary_permissions(tmp_path):
     path = rio.write_spectrum_csv(tmp_path / "s.csv", _spectrum())
-    mask = rio._umask()
+    mask = rio.atomic._umask()
     assert os.stat(path).st_mode & 0o777 == 0o666 & ~mask
 
 

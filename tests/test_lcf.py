@@ -1,4 +1,4 @@
-"""Tests of rixsim.lcf: recovery of known mixtures, honest uncertainties, constraints and failure modes.
+"""Tests of rixsim.analysis.lcf: recovery of known mixtures, honest uncertainties, constraints and failure modes.
 
 The references here are synthetic Mn L2,3-like spectra of distinct shapes (Voigt multiplets at energies
 that rise with valence, as in the seed review's Fig. 4a, plus an arctan edge step); a second set uses
@@ -9,9 +9,9 @@ import pytest
 from scipy.interpolate import CubicSpline
 
 import rixsim
-from rixsim.broadening import voigt
+from rixsim.spectroscopy.broadening import voigt
 from rixsim.errors import ConvergenceError, InputError
-from rixsim.lcf import (_fraction_jacobian, _fractions_from_t, _t_from_fractions, fit_all_combinations,
+from rixsim.analysis.lcf import (_fraction_jacobian, _fractions_from_t, _t_from_fractions, fit_all_combinations,
                         fit_linear_combination)
 from rixsim.results import Spectrum
 
@@ -32,7 +32,7 @@ def _references():
 
 
 def _mixture(refs, fractions, e, shift=0.0, shifts=None):
-    """Noise-free mixture, built with scipy's spline directly (independent of rixsim.lcf's code path)."""
+    """Noise-free mixture, built with scipy's spline directly (independent of rixsim.analysis.lcf's code path)."""
     shifts = [shift] * len(fractions) if shifts is None else shifts
     return sum(f * CubicSpline(r.energy, r.intensity)(e - d) for f, r, d in zip(fractions, refs.values(), shifts))
 
@@ -263,8 +263,8 @@ def _simulation_api():
     except AttributeError:
         pass
     try:
-        from rixsim.model import atomic_model
-        from rixsim.spectra import xas
+        from rixsim.cluster.model import atomic_model
+        from rixsim.spectroscopy.xas import xas
     except ImportError:
         return None
     return xas, atomic_model

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 
-from rixsim import angular, operators
-from rixsim.crystal_field import CrystalField
+from rixsim.manybody import angular, operators
+from rixsim.cluster.crystal_field import CrystalField
 from rixsim.errors import InputError, UnknownIonError
-from rixsim.model import ChargeTransfer, ClusterModel, Multiplet, atomic_model, cluster_model
-from rixsim.spectra import xas, xas_sticks
+from rixsim.cluster.model import ChargeTransfer, ClusterModel, Multiplet, atomic_model
+from rixsim.spectroscopy.xas import xas, xas_sticks
 
 # Hartree–Fock values of Ni2+ (Cowan RCN; as tabulated by Crispy/EDRIXS), scaled 0.8 here
 NI_I = Multiplet(f2dd=12.234, f4dd=7.598, zeta_3d=0.083).scaled()

@@ -1,9 +1,9 @@
-"""Tests of rixsim.normalize: exact limits on synthetic spectra built from analytic pieces."""
+"""Tests of rixsim.analysis.normalize: exact limits on synthetic spectra built from analytic pieces."""
 import numpy as np
 import pytest
 
 from rixsim.errors import InputError
-from rixsim.normalize import divide_by_i0, edge_step_normalize, normalize_area, normalize_max, subtract_pre_edge
+from rixsim.analysis.normalize import divide_by_i0, edge_step_normalize, normalize_area, normalize_max, subtract_pre_edge
 from rixsim.results import Spectrum
 
 E = np.arange(620.0, 680.0001, 0.05)
@@ -141,7 +141,7 @@ def test_processing_chain_recorded_in_order():
 
 
 def test_divide_map_by_i0_rows():
-    from rixsim.normalize import divide_map_by_i0
+    from rixsim.analysis.normalize import divide_map_by_i0
     from rixsim.results import RixsMap
 
     x = np.array([640.0, 641.0, 642.0])

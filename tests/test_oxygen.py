@@ -5,8 +5,8 @@ import pytest
 
 import rixsim
 from rixsim.errors import InputError
-from rixsim.lanczos import continued_fraction, lanczos_coefficients
-from rixsim.oxygen import (ELECTRODE_NI, OxygenKEdge, electrode_examples, lattice_emission, lattice_oxygen_map,
+from rixsim.manybody.lanczos import continued_fraction, lanczos_coefficients
+from rixsim.oxygen.kedge import (ELECTRODE_NI, OxygenKEdge, electrode_examples, lattice_emission, lattice_oxygen_map,
                            oxygen_k_xas, redox_contrast)
 
 

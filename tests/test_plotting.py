@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rixsim.errors import FileExistsRefusal, InputError
-from rixsim.plotting import map_channels, plot_fit, plot_rixs_map, plot_spectra, save_figure
+from rixsim.interfaces.plotting import map_channels, plot_fit, plot_rixs_map, plot_spectra, save_figure
 from rixsim.results import RixsMap, Spectrum
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -36,7 +36,7 @@ def test_channels_of_a_flat_map_are_window_widths():
 def test_default_channels_include_ipfy_when_the_map_reaches_o_kalpha():
     ch = map_channels(flat_map())
     assert {"TFY", "PFY", "sPFY", "iPFY"} <= set(ch)
-    # Mn default PFY window is La1 - 7 ... Lb1 + 3 eV (rixsim.channels.default_windows), clipped to the map
+    # Mn default PFY window is La1 - 7 ... Lb1 + 3 eV (rixsim.detection.channels.default_windows), clipped to the map
     lo, hi = ch["PFY"].meta["window_ev"]
     assert 629.0 < lo < 631.0 and hi == pytest.approx(650.0)
     assert ch["sPFY"].meta["window_ev"][1] - ch["sPFY"].meta["window_ev"][0] <= 1.0 + 1e-12

@@ -1,10 +1,10 @@
-"""Tests of rixsim.redox: exact recovery, calibrated significance (false-positive rate over many Poisson maps),
+"""Tests of rixsim.oxygen.redox: exact recovery, calibrated significance (false-positive rate over many Poisson maps),
 detection power at the predicted detection limit, the decision rule, the sPFY quick look and bad input."""
 import numpy as np
 import pytest
 
 from rixsim.errors import InputError
-from rixsim.redox import (decide, detection_limit, fit_redox_map, oxidised_oxygen_template, resample_map,
+from rixsim.oxygen.redox import (decide, detection_limit, fit_redox_map, oxidised_oxygen_template, resample_map,
                           spfy_quick_look, synthetic_lattice_map)
 from rixsim.results import RixsMap
 

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 import rixsim
-from rixsim.cli import main
+from rixsim.interfaces.cli import main
 from rixsim.errors import FileExistsRefusal, UnknownIonError
 from rixsim.io import read_spectrum
-from rixsim.reference_library import (COMMON, IONS, file_name, library_directory, load_reference,
+from rixsim.analysis.reference_library import (COMMON, IONS, file_name, library_directory, load_reference,
                                       reference_spectrum, write_library)
-from rixsim.tables import parse_ion
+from rixsim.cluster.tables import parse_ion
 
 # the ions the library must hold (the task's list)
 REQUIRED = ("Mn1+", "Mn2+", "Mn3+", "Mn4+", "Fe2+", "Fe3+", "Fe4+", "Co2+", "Co3+", "Co4+", "Ni2+", "Ni3+", "Ni4+")

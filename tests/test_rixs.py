@@ -1,16 +1,16 @@
-"""Kramers–Heisenberg RIXS engine (rixsim.rixs): analytic limits, identities, selection rules, fast vs slow."""
+"""Kramers–Heisenberg RIXS engine (rixsim.spectroscopy.rixs): analytic limits, identities, selection rules, fast vs slow."""
 import tracemalloc
 
 import numpy as np
 import pytest
 
-from rixsim.broadening import gaussian, voigt
+from rixsim.spectroscopy.broadening import gaussian, voigt
 from rixsim.errors import InputError
-from rixsim.geometry import (ScatteringGeometry, euler_rotation, isotropic_channels, polarization_channels)
+from rixsim.spectroscopy.geometry import (ScatteringGeometry, euler_rotation, isotropic_channels)
 from rixsim.results import RixsMap
-from rixsim.rixs import (constant_emission_cut, constant_loss_cut, plan_memory, real_phases, rixs_map,
+from rixsim.spectroscopy.rixs import (constant_emission_cut, constant_loss_cut, plan_memory, real_phases, rixs_map,
                          rixs_spectrum, scattering_tensor)
-from rixsim.transitions import EdgeTransitions
+from rixsim.cluster.transitions import EdgeTransitions
 
 from test_geometry import icosahedral_group
 
@@ -511,7 +511,7 @@ def test_no_intermediate_states_gives_a_zero_map():
 def test_cubic_ion_map_has_cubic_polarisation_symmetry():
     """Ni2+ in Oh, thermally averaged over its (degenerate) ground manifold: the map is invariant under the
     cyclic permutation x → y → z of both polarisations, and not trivially so (xy ≠ xx)."""
-    model = pytest.importorskip("rixsim.model")
+    model = pytest.importorskip("rixsim.cluster.model")
     tr = model.atomic_model("Ni2+", tendq=1.1).transitions(temperature_k=300)
     exc = tr.edge_offset + np.linspace(-6, 14, 9)
     loss = np.linspace(-0.5, 4, 31)
@@ -531,12 +531,12 @@ def test_cubic_ion_map_has_cubic_polarisation_symmetry():
 @pytest.mark.slow
 def test_ni2_map_agrees_with_edrixs():
     """Independent code: EDRIXS 0.2.0 ``rixs_1v1c_py`` with the same explicit parameters (HWHM widths,
-    relative incident energy, F0 with zero average U; see /work/shared/notes/edrixs-0.2.0.md)."""
+    relative incident energy, F0 with zero average U; see ../shared/notes/edrixs-0.2.0.md)."""
     import contextlib
     import io
     import warnings
     edrixs = pytest.importorskip("edrixs")
-    model = pytest.importorskip("rixsim.model")
+    model = pytest.importorskip("rixsim.cluster.model")
     gam_c, gam_f = 0.2, 0.05                      # EDRIXS HWHM
     m = model.atomic_model("Ni2+", tendq=1.1, l3_fwhm=2 * gam_c, l2_fwhm=2 * gam_c)
     tr = m.transitions(temperature_k=300)

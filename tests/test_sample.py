@@ -1,4 +1,4 @@
-"""Sample model: formulas, layers, geometry, attenuation with resonant edges (rixsim.sample)."""
+"""Sample model: formulas, layers, geometry, attenuation with resonant edges (rixsim.detection.sample)."""
 import math
 
 import numpy as np
@@ -7,7 +7,7 @@ import xraydb
 
 from rixsim.errors import InputError, UnknownIonError
 from rixsim.results import Spectrum
-from rixsim.sample import (Geometry, Layer, ResonantEdge, Sample, edge_background_cm2_g, element_mu_cm2_g,
+from rixsim.detection.sample import (Geometry, Layer, ResonantEdge, Sample, edge_background_cm2_g, element_mu_cm2_g,
                            element_mu_per_nm, layer_mu_per_nm, parse_formula, shell_photo_fraction)
 
 

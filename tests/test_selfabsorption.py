@@ -1,16 +1,16 @@
-"""Self-absorption correction round trips and conditioning (rixsim.selfabsorption)."""
+"""Self-absorption correction round trips and conditioning (rixsim.detection.selfabsorption)."""
 import math
 import warnings
 
 import numpy as np
 import pytest
 
-from rixsim.channels import default_windows, detected_map, ipfy_from_map, pfy_from_map, tfy_from_map
+from rixsim.detection.channels import default_windows, detected_map, ipfy_from_map, pfy_from_map, tfy_from_map
 from rixsim.errors import InputError
 from rixsim.results import Spectrum
-from rixsim.sample import Geometry, Layer, ResonantEdge, Sample, layer_mu_per_nm
-from rixsim.selfabsorption import (IllConditionedWarning, absorption_from_ipfy, absorption_from_ipfy_angles,
-                                   background_mu_per_nm, condition_number, correct_self_absorption_window,
+from rixsim.detection.sample import Geometry, Layer, ResonantEdge, Sample, layer_mu_per_nm
+from rixsim.detection.selfabsorption import (IllConditionedWarning, absorption_from_ipfy, absorption_from_ipfy_angles,
+                                   condition_number, correct_self_absorption_window,
                                    correct_self_absorption, edge_mu_per_nm, fluorescence_model)
 
 E_O = np.linspace(515.0, 585.0, 281)
@@ -130,7 +130,7 @@ def test_two_angle_ipfy_gives_absolute_mu():
 
 def test_window_correction_handles_l3_and_l2_lines():
     """Mn PFY holds Lα (L3 holes) and Lβ (L2 holes): the multi-line correction beats the single-line one."""
-    from rixsim.channels import r_factor
+    from rixsim.detection.channels import r_factor
     e = np.linspace(628.0, 672.0, 441)
     x = 1 / (1 + ((e - 643.5) / 0.5) ** 2) + 0.5 / (1 + ((e - 654.0) / 1.0) ** 2)
     layer = Layer("LiNi1/3Mn1/3Co1/3O2", 4.7, math.inf, resonances=(ResonantEdge("Mn", "L2,3", Spectrum(e, x)),))

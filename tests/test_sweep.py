@@ -8,7 +8,7 @@ import pytest
 
 import rixsim
 from rixsim.errors import InputError
-from rixsim.sweep import SweepResult, grid_points, sweep
+from rixsim.interfaces.sweep import SweepResult, grid_points, sweep
 
 NI_ENERGIES = np.linspace(848.0, 878.0, 301)
 
@@ -25,7 +25,7 @@ def ni_xas(tendq, temperature_k):
 
 
 def ni_map(tendq):
-    from rixsim.rixs import rixs_map
+    from rixsim.spectroscopy.rixs import rixs_map
     tr = rixsim.atomic_model("Ni2+", tendq=tendq).transitions(0.0)
     return rixs_map(tr, np.linspace(852.0, 856.0, 5), loss=np.linspace(-0.5, 4.0, 46))
 

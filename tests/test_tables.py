@@ -1,4 +1,4 @@
-"""Tests of rixsim.tables: published numbers, physical trends, provenance of the data files, errors."""
+"""Tests of rixsim.cluster.tables: published numbers, physical trends, provenance of the data files, errors."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,7 +7,7 @@ from importlib.resources import files
 
 import pytest
 
-from rixsim import tables
+from rixsim.cluster import tables
 from rixsim.errors import InputError, UnknownIonError
 
 REQUIRED_IONS = ("Ti3+", "Ti4+", "V3+", "V4+", "V5+", "Cr3+", "Mn1+", "Mn2+", "Mn3+", "Mn4+", "Fe2+", "Fe3+",

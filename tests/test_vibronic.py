@@ -1,4 +1,4 @@
-"""Tests of the vibronic Kramers–Heisenberg model (rixsim.vibronic).
+"""Tests of the vibronic Kramers–Heisenberg model (rixsim.oxygen.vibronic).
 
 Every expected value is an analytic closed form, a sum rule, a published number (source beside it) or a slow
 reference implementation — never a number produced by the code under test.
@@ -11,12 +11,13 @@ import pytest
 from scipy.signal import find_peaks
 from scipy.special import gammaln
 
-from rixsim import vibronic as vib
+from rixsim.oxygen import vibronic as vib
 from rixsim.errors import ConvergenceError, InputError
-from rixsim.vibronic import (FinalChannel, Mode, OxidisedOxygenParameters, Potential, SolvationShellParameters,
-                             VibronicModel, franck_condon, kh_amplitudes, loss_sticks, solvation_shell_comparison,
-                             vibrational_energies, vibronic_rixs_map, vibronic_rixs_spectrum, vibronic_structure,
-                             vibronic_xas)
+from rixsim.oxygen.franck_condon import franck_condon, vibrational_energies, vibronic_structure
+from rixsim.oxygen.potentials import (O_1S_CORE_HOLE_FWHM, FinalChannel, Mode, OxidisedOxygenParameters, Potential,
+                                      SolvationShellParameters, VibronicModel)
+from rixsim.oxygen.solvation import solvation_shell_comparison
+from rixsim.oxygen.vibronic import kh_amplitudes, loss_sticks, vibronic_rixs_map, vibronic_rixs_spectrum, vibronic_xas
 
 
 def poisson(g, n):
@@ -242,7 +243,7 @@ def test_emission_integrated_rixs_equals_weighted_xas():
 
 
 def test_binned_broadening_matches_direct_voigt_sum():
-    from rixsim.broadening import voigt
+    from rixsim.spectroscopy.broadening import voigt
     p = OxidisedOxygenParameters(monochromator_fwhm=0.0, main_fwhm=0.1)
     emi = np.linspace(522.0, 532.0, 801)
     sp = vibronic_rixs_spectrum(p, 531.1, emi)
@@ -254,8 +255,8 @@ def test_binned_broadening_matches_direct_voigt_sum():
 
 def test_agrees_with_general_rixs_engine():
     # independent implementation: rixsim's multiplet RIXS engine fed the vibronic states (vibronic_transitions)
-    rixs = pytest.importorskip("rixsim.rixs")
-    spectra = pytest.importorskip("rixsim.spectra")
+    rixs = pytest.importorskip("rixsim.spectroscopy.rixs")
+    spectra = pytest.importorskip("rixsim.spectroscopy.xas")
     p = OxidisedOxygenParameters(monochromator_fwhm=0.0, temperature_k=800.0)
     tr = vib.vibronic_transitions(p)
     exc = np.linspace(530.4, 531.6, 7)
@@ -272,7 +273,7 @@ def test_agrees_with_general_rixs_engine():
 def test_bandwidth_and_disorder_average_matches_product_quadrature():
     # slow reference: explicit 2-D average over the photon offset δ (monochromator; the emission lines follow it)
     # and the site offset η (inhomogeneous; they do not), against the reduced 1-D quadrature of the module
-    from rixsim.broadening import gaussian
+    from rixsim.spectroscopy.broadening import gaussian
     p = SolvationShellParameters(huang_rhys=1.0, monochromator_fwhm=0.3, inhomogeneous_fwhm=0.5)
     m = p.model()
     s = vibronic_structure(m)
@@ -367,7 +368,7 @@ def test_default_xas_peak_and_core_width_source():
     xas = vibronic_xas(OxidisedOxygenParameters(), xaxis)
     assert abs(xaxis[np.argmax(xas.intensity)] - 531.0) <= 0.1
     xraydb = pytest.importorskip("xraydb")
-    assert abs(xraydb.core_width("O", "K") - vib.O_1S_CORE_HOLE_FWHM) < 1e-3
+    assert abs(xraydb.core_width("O", "K") - O_1S_CORE_HOLE_FWHM) < 1e-3
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -411,8 +412,8 @@ def test_solvation_shell_moves_weight_to_elastic_line_while_xas_barely_changes()
     lambda: SolvationShellParameters(huang_rhys=-0.5).model(),
     lambda: solvation_shell_comparison([1.0, -0.2]),
     lambda: vib.vibronic_transitions(OxidisedOxygenParameters(ground_channel_weight=0.0)),
-    lambda: vib.Mode("m", Potential(0.1, 0.0, 1.0), Potential(0.1)),
-    lambda: replace(harmonic_model(1.0), modes=(vib.Mode("m", Potential(0.1), Potential(0.1), (Potential(0.1),)),)),
+    lambda: Mode("m", Potential(0.1, 0.0, 1.0), Potential(0.1)),
+    lambda: replace(harmonic_model(1.0), modes=(Mode("m", Potential(0.1), Potential(0.1), (Potential(0.1),)),)),
 ])
 def test_bad_parameters_raise_input_error(make):
     with pytest.raises(InputError):

@@ -13,7 +13,7 @@ writes ``OUTDIR/channels.md`` and PNG figures.  What it checks, with numbers:
 * a reduced Mn2+ surface on the Mn4+ bulk (TEY vs iPFY);
 * the self-absorption correction of PFY and the iPFY inversion.
 
-Distortion measures (``rixsim.channels``): R = Σ(y_n − r)²/Σr² after putting the channel on the scale of the
+Distortion measures (``rixsim.detection.channels``): R = Σ(y_n − r)²/Σr² after putting the channel on the scale of the
 edge-normalised true absorption with a linear background (``match_to_reference``); the L3/L2 ratio of maxima;
 the L3 maximum relative to the true one.  Absorption spectra come from the multiplet engine (``rixsim.xas``)
 when it runs, else from a two-Lorentzian stand-in (the report says which).
@@ -29,11 +29,11 @@ import warnings
 
 import numpy as np
 
-from rixsim.channels import (match_to_reference, normalise_edge, predict_channels,
+from rixsim.detection.channels import (match_to_reference, normalise_edge, predict_channels,
                              r_factor, true_absorption, window_yield)
 from rixsim.results import RixsMap, Spectrum
-from rixsim.sample import Geometry, Layer, ResonantEdge, Sample, layer_mu_per_nm
-from rixsim.selfabsorption import (IllConditionedWarning, absorption_from_ipfy, absorption_from_ipfy_angles,
+from rixsim.detection.sample import Geometry, Layer, ResonantEdge, Sample, layer_mu_per_nm
+from rixsim.detection.selfabsorption import (IllConditionedWarning, absorption_from_ipfy, absorption_from_ipfy_angles,
                                    correct_self_absorption, correct_self_absorption_window,
                                    edge_jump_mu_per_nm, edge_mu_per_nm)
 

@@ -1,4 +1,4 @@
-"""Statistical checks of rixsim.fitting and rixsim.redox on synthetic data, with binomial uncertainties.
+"""Statistical checks of rixsim.analysis.fitting and rixsim.oxygen.redox on synthetic data, with binomial uncertainties.
 
 Usage::
 
@@ -33,7 +33,7 @@ def _binom(k: int, n: int) -> str:
 
 
 def coverage(n_trials: int, seed: int = 1):
-    from rixsim.fitting import FitModel, fit_xas, simulate_xas
+    from rixsim.analysis.fitting import FitModel, fit_xas, simulate_xas
     from rixsim.results import Spectrum
     m = FitModel("Ni2+")
     e = np.linspace(848.0, 862.0, 141)
@@ -55,7 +55,7 @@ def coverage(n_trials: int, seed: int = 1):
 
 
 def redox(n_maps: int, seed: int = 7):
-    from rixsim.redox import detection_limit, fit_redox_map, oxidised_oxygen_template, spfy_quick_look, \
+    from rixsim.oxygen.redox import detection_limit, fit_redox_map, oxidised_oxygen_template, spfy_quick_look, \
         synthetic_lattice_map
     from rixsim.results import RixsMap
     exc, emi = np.arange(527.0, 535.001, 0.2), np.arange(518.0, 530.001, 0.1)
@@ -80,7 +80,7 @@ def redox(n_maps: int, seed: int = 7):
 
 def misalignment(n_maps: int, seed: int = 3):
     """False-positive rate when the data's lattice band is shifted in emission from its template."""
-    from rixsim.redox import fit_redox_map, oxidised_oxygen_template, synthetic_lattice_map
+    from rixsim.oxygen.redox import fit_redox_map, oxidised_oxygen_template, synthetic_lattice_map
     from rixsim.results import RixsMap
     exc, emi = np.arange(527.0, 535.001, 0.2), np.arange(518.0, 530.001, 0.1)
     lat, ox = synthetic_lattice_map(exc, emi), oxidised_oxygen_template(exc, emi)
@@ -113,7 +113,7 @@ def main(argv=None) -> int:
         lines.append(f"| {k} | {_binom(hits[k], args.trials)} | {p.mean():+.3f} | {p.std(ddof=1):.3f} |")
     total = sum(hits.values())
     lines += [f"| all five pooled | {_binom(total, args.trials * len(hits))} | | |", "",
-              f"Mean χ²ᵣ {chi.mean():.3f} (sd {chi.std(ddof=1):.3f}); Poisson fit: Mighell's χ²γ, then model-based weights (see rixsim.fitting).", ""]
+              f"Mean χ²ᵣ {chi.mean():.3f} (sd {chi.std(ddof=1):.3f}); Poisson fit: Mighell's χ²γ, then model-based weights (see rixsim.analysis.fitting).", ""]
     log.info("coverage done")
     rows = redox(args.maps)
     lines += ["## Oxygen-redox decision on synthetic O-K maps", "",

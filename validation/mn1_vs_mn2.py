@@ -36,16 +36,16 @@ HS d⁵ already differ strongly (TV 0.54); the weak sXAS contrast seen in experi
 π back-donation, ligand-to-metal charge transfer) is beyond an atomic model, so this script does not
 reproduce the size of the effect in Fig. 5, only its sign.
 
-Run:  /work/venv/bin/python validation/mn1_vs_mn2.py
+Run:  python validation/mn1_vs_mn2.py
 """
 from __future__ import annotations
 
 import numpy as np
 
-from rixsim.geometry import ScatteringGeometry
-from rixsim.model import atomic_model
-from rixsim.rixs import rixs_map
-from rixsim.spectra import xas
+from rixsim.spectroscopy.geometry import ScatteringGeometry
+from rixsim.cluster.model import atomic_model
+from rixsim.spectroscopy.rixs import rixs_map
+from rixsim.spectroscopy.xas import xas
 
 TEMPERATURE_K = 300.0
 TENDQ_WEAK, TENDQ_STRONG = 0.9, 3.5

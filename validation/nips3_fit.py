@@ -46,7 +46,7 @@ log = logging.getLogger("nips3_fit")
 
 def _fit(window_ev: float, vary_scales: str, temperature_k: float = 40.0, lh150: bool = False,
          d3d_from=None):
-    from rixsim.fitting import FitModel, fit_rixs_map, guess_edge_offset
+    from rixsim.analysis.fitting import FitModel, fit_rixs_map, guess_edge_offset
     from rixsim.results import RixsMap
 
     d = np.loadtxt(DATA)
@@ -77,7 +77,7 @@ def _fit(window_ev: float, vary_scales: str, temperature_k: float = 40.0, lh150:
         vary.update({f"{k}_scale": (0.05, 1.5) for k in ("f2dd", "f4dd", "f2pd", "g1pd", "g3pd")})
     kw = {}
     if lh150:       # π (LH) incident, unanalysed emission, 2θ = 150° (the measurement's), powder-averaged
-        from rixsim.geometry import ScatteringGeometry
+        from rixsim.spectroscopy.geometry import ScatteringGeometry
         kw = dict(geometry=ScatteringGeometry(two_theta_deg=150.0, incident="pi"), powder=True)
     r = fit_rixs_map(data, model, start=start, vary=vary, sigma=None, max_nfev=3000, **kw)
     return r, data, model, time.perf_counter() - t0
@@ -175,7 +175,7 @@ def main(argv=None) -> int:
     lines = ["# NiPS3 Ni L3 RIXS map: atomic Ni2+ (Oh) multiplet fit", "",
              "Data: He et al., Nat. Commun. 15 (2024), file `NiPS3v2.numpy` of EDRIXS/Inverse_scattering_solver "
              "(151 loss × 40 incident points), read from ../shared/data, not copied.",
-             "Model: `rixsim.fitting.FitModel('Ni2+', temperature_k=40)` — tabulated Hartree–Fock Slater integrals "
+             "Model: `rixsim.analysis.fitting.FitModel('Ni2+', temperature_k=40)` — tabulated Hartree–Fock Slater integrals "
              "× fitted scale(s), cubic 10Dq, isotropic scattering (the measurement's LH geometry with three twin "
              "domains is not modelled), 40 K.  Unweighted fit (normalised intensities): σ are statistical only, "
              "scaled by χ²ᵣ.  Start: core-hole FWHM 1.5 eV (HWHM 0.75 eV, Lajer et al.).", "",

@@ -1,4 +1,4 @@
-"""Validation report for the O K edge (``rixsim.oxygen``): pre-edge trends without oxygen redox, and the seed's
+"""Validation report for the O K edge (``rixsim.oxygen.kedge``): pre-edge trends without oxygen redox, and the seed's
 central claim that sXAS cannot, but mRIXS can, fingerprint oxygen redox.
 
 Usage::
@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 import rixsim
-from rixsim.oxygen import (ELECTRODE_NI, OxygenKEdge, electrode_examples, oxygen_k_xas, redox_contrast)
+from rixsim.oxygen.kedge import (ELECTRODE_NI, OxygenKEdge, electrode_examples, oxygen_k_xas, redox_contrast)
 
 FE = {"Fe2+": dict(tendq=1.0, delta=6.0, udd=6.0, upd=7.0, veg=2.2),
       "Fe3+": dict(tendq=1.4, delta=3.0, udd=6.0, upd=7.0, veg=2.4)}

@@ -1,15 +1,15 @@
-"""Oxygen-redox decision on the O-K electrode maps of rixsim.oxygen (cluster-model lattice oxygen).
+"""Oxygen-redox decision on the O-K electrode maps of rixsim.oxygen.kedge (cluster-model lattice oxygen).
 
 Usage::
 
     python validation/redox_electrodes.py OUTDIR [--trials 200] [--peak-counts 200]
 
-The three built-in electrode states of :func:`rixsim.oxygen.electrode_examples` (discharged Ni2+, charged Ni4+
+The three built-in electrode states of :func:`rixsim.oxygen.kedge.electrode_examples` (discharged Ni2+, charged Ni4+
 without oxygen redox, charged with the oxidised-oxygen feature and an sXAS matched to the no-redox state) are
 turned into counts (each map scaled so its maximum is ``--peak-counts`` per pixel, plus 2 counts/pixel
-background, Poisson noise) and fitted with :func:`rixsim.redox.fit_redox_map`: lattice template = the Ni4+
+background, Poisson noise) and fitted with :func:`rixsim.oxygen.redox.fit_redox_map`: lattice template = the Ni4+
 lattice-oxygen map, extra template = the Ni2+ lattice-oxygen map, oxidised template =
-:func:`rixsim.redox.oxidised_oxygen_template`.  Reported: the verdict counts, the fitted oxidised amplitude
+:func:`rixsim.oxygen.redox.oxidised_oxygen_template`.  Reported: the verdict counts, the fitted oxidised amplitude
 against the true one, and the sPFY quick look.  Slow: the electrode maps take minutes to compute.
 """
 from __future__ import annotations
@@ -31,8 +31,8 @@ def main(argv=None) -> int:
     ap.add_argument("--trials", type=int, default=200)
     ap.add_argument("--peak-counts", type=float, default=200.0)
     args = ap.parse_args(argv)
-    from rixsim.oxygen import electrode_examples
-    from rixsim.redox import fit_redox_map, oxidised_oxygen_template, spfy_quick_look
+    from rixsim.oxygen.kedge import electrode_examples
+    from rixsim.oxygen.redox import fit_redox_map, oxidised_oxygen_template, spfy_quick_look
     from rixsim.results import RixsMap
 
     t0 = time.perf_counter()
@@ -42,10 +42,11 @@ def main(argv=None) -> int:
     lat4, lat2 = ex["charged_no_oxygen_redox"].rixs, ex["discharged"].rixs
     ox = oxidised_oxygen_template(exc, emi)
     ox_raw_peak = None
-    from rixsim.vibronic import OxidisedOxygenParameters, vibronic_rixs_map
+    from rixsim.oxygen.potentials import OxidisedOxygenParameters
+    from rixsim.oxygen.vibronic import vibronic_rixs_map
     ox_raw_peak = vibronic_rixs_map(OxidisedOxygenParameters(), exc, emi).intensity.max()
     rng = np.random.default_rng(12)
-    lines = ["# Oxygen-redox decision on the rixsim.oxygen electrode maps", "",
+    lines = ["# Oxygen-redox decision on the rixsim.oxygen.kedge electrode maps", "",
              f"Counts: each map scaled to {args.peak_counts:g} counts/pixel at its maximum, + 2 counts/pixel, "
              f"Poisson; {args.trials} noise realisations per state.  Templates: Ni4+ lattice (lattice), Ni2+ "
              "lattice (extra), vibronic oxidised oxygen; lattice-shift term and linear background on.", "",

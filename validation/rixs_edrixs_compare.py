@@ -3,7 +3,7 @@
 Both codes get identical explicit parameters — rixsim's scaled Hartree–Fock Slater integrals, spin–orbit
 constants and 10Dq are passed to EDRIXS's ``ed_1v1c_py`` with its F0 convention (F0_dd = 2/63 (F2+F4),
 F0_dp = G1/15 + 3 G3/70, i.e. configuration-averaged U = 0, as in rixsim's atomic model).  Conventions that
-differ and are converted here (see /work/shared/notes/edrixs-0.2.0.md):
+differ and are converted here (see ../shared/notes/edrixs-0.2.0.md beside the checkout):
 
 * widths: EDRIXS ``gamma_c``/``gamma_f`` are Lorentzian HWHM; rixsim takes FWHM (×2).  EDRIXS has one core
   width for all intermediate states, so the rixsim model is built with ``l3_fwhm = l2_fwhm``;
@@ -18,7 +18,7 @@ Three comparisons per ion: (1) the eigen-spectra of the two models; (2) the RIXS
 EDRIXS's own eigenstates and transition operators; (3) model + engine, rixsim's own ``atomic_model``.
 Reported: max |Δ| of the maps each normalised to its own maximum.
 
-Run:  /work/venv/bin/python validation/rixs_edrixs_compare.py
+Run:  python validation/rixs_edrixs_compare.py
 """
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ import warnings
 
 import numpy as np
 
-from rixsim.model import atomic_model
-from rixsim.rixs import rixs_map
-from rixsim.transitions import EdgeTransitions
+from rixsim.cluster.model import atomic_model
+from rixsim.spectroscopy.rixs import rixs_map
+from rixsim.cluster.transitions import EdgeTransitions
 
 CASES = (("Ni2+", 8, 1.1), ("Mn2+", 5, 0.9))
 GAMMA_C_HWHM = 0.2            # eV, EDRIXS convention (→ 0.4 eV FWHM in rixsim)

@@ -1,8 +1,8 @@
-"""Validation report for the vibronic Kramers–Heisenberg model (``rixsim.vibronic``).
+"""Validation report for the vibronic Kramers–Heisenberg model (``rixsim.oxygen.vibronic``).
 
 Usage::
 
-    /work/venv/bin/python validation/vibronic_oxygen.py OUTDIR
+    python validation/vibronic_oxygen.py OUTDIR
 
 writes ``OUTDIR/vibronic_oxygen.md`` and PNG figures.  What it checks, with numbers:
 
@@ -37,9 +37,10 @@ import numpy as np
 from scipy.signal import find_peaks
 from scipy.special import gammaln
 
-from rixsim.vibronic import (Mode, OxidisedOxygenParameters, Potential, SolvationShellParameters, VibronicModel,
-                             franck_condon, loss_sticks, solvation_shell_comparison, vibronic_rixs_map,
-                             vibronic_rixs_spectrum, vibronic_xas)
+from rixsim.oxygen.franck_condon import franck_condon
+from rixsim.oxygen.potentials import Mode, OxidisedOxygenParameters, Potential, SolvationShellParameters, VibronicModel
+from rixsim.oxygen.solvation import solvation_shell_comparison
+from rixsim.oxygen.vibronic import loss_sticks, vibronic_rixs_map, vibronic_rixs_spectrum, vibronic_xas
 
 log = logging.getLogger("vibronic_oxygen")
 

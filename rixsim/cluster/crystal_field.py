@@ -1,0 +1,134 @@
+"""Crystal fields of a d shell, as spin-orbital matrices in the complex-harmonic basis of :mod:`rixsim.manybody.angular`.
+
+One-electron energies (eV), standard definitions (Ballhausen; Haverkort's thesis for D3d):
+
+* Oh:  e_g = +6Dq, t_2g = −4Dq (``tendq`` = 10Dq).
+* D4h (z the fourfold axis): b1g(x²−y²) = 6Dq + 2Ds − Dt, a1g(z²) = 6Dq − 2Ds − 6Dt,
+  b2g(xy) = −4Dq + 2Ds − Dt, e_g(xz, yz) = −4Dq − Ds + 4Dt.  Equivalently the Oh field plus the axial
+  terms :math:`A_{20} C^{(2)}_0 + A_{40} C^{(4)}_0` with :math:`A_{20} = -7D_s`, :math:`A_{40} = -21D_t`.
+* D3d (z the threefold axis, the cube's [111]): the Oh field rotated into that frame plus
+  :math:`A_{20} = -7D_\\sigma`, :math:`A_{40} = -21D_\\tau`, so a1g = −4Dq − 2Dσ − 6Dτ.
+* custom: any Hermitian 5×5 matrix in the real basis ``dxy, dyz, dz2, dxz, dx2-y2`` (spin-independent).
+
+All fields here are traceless except a custom matrix, whose trace is kept (it shifts the d level).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from rixsim.errors import InputError
+from rixsim.manybody import angular
+
+REAL_D_ORDER = ("dxy", "dyz", "dz2", "dxz", "dx2-y2")
+_EG = (2, 4)
+_T2G = (0, 1, 3)
+SYMMETRIES = ("Oh", "D4h", "D3d", "custom")
+
+
+def _real_to_spin_complex(real5: np.ndarray) -> np.ndarray:
+    u = angular.real_to_complex(2)
+    return angular.orbital_to_spin_orbital(u @ real5 @ u.conj().T)
+
+
+def _oh_real(tendq: float) -> np.ndarray:
+    e = np.zeros(5)
+    e[list(_EG)] = 0.6 * tendq
+    e[list(_T2G)] = -0.4 * tendq
+    return np.diag(e)
+
+
+def axial(a20: float, a40: float) -> np.ndarray:
+    """Orbital 5×5 matrix (complex basis) of :math:`A_{20}C^{(2)}_0 + A_{40}C^{(4)}_0` for a d shell."""
+    diag = [a20 * angular.gaunt(2, m, 2, 2, m) + a40 * angular.gaunt(2, m, 4, 2, m) for m in range(-2, 3)]
+    return np.diag(diag).astype(complex)
+
+
+def trigonal_rotation() -> np.ndarray:
+    """Rotation matrix R with R·[111]/√3 = z (the cubic frame → the trigonal frame)."""
+    z = np.ones(3) / np.sqrt(3)
+    x = np.array([1.0, -1.0, 0.0]) / np.sqrt(2)
+    y = np.cross(z, x)
+    return np.array([x, y, z])
+
+
+@dataclass(frozen=True)
+class CrystalField:
+    """Crystal field of the d shell; energies in eV.  See the module docstring for definitions."""
+
+    symmetry: str = "Oh"
+    tendq: float = 0.0
+    ds: float = 0.0
+    dt: float = 0.0
+    dsigma: float = 0.0
+    dtau: float = 0.0
+    matrix: Optional[tuple] = None   # custom: 5×5 Hermitian, real-harmonic basis
+
+    def __post_init__(self):
+        if self.symmetry not in SYMMETRIES:
+            raise InputError(f"unknown symmetry {self.symmetry!r}; allowed: {', '.join(SYMMETRIES)}")
+        for name in ("tendq", "ds", "dt", "dsigma", "dtau"):
+            v = getattr(self, name)
+            if not np.isfinite(v):
+                raise InputError(f"crystal-field parameter {name} must be finite; got {v!r}")
+        if self.symmetry == "Oh" and any((self.ds, self.dt, self.dsigma, self.dtau)):
+            raise InputError("Oh takes only tendq; use symmetry='D4h' for Ds/Dt or 'D3d' for Dsigma/Dtau")
+        if self.symmetry == "D4h" and any((self.dsigma, self.dtau)):
+            raise InputError("D4h takes tendq, ds, dt; Dsigma/Dtau belong to D3d")
+        if self.symmetry == "D3d" and any((self.ds, self.dt)):
+            raise InputError("D3d takes tendq, dsigma, dtau; Ds/Dt belong to D4h")
+        if self.symmetry == "custom":
+            if self.matrix is None:
+                raise InputError("symmetry='custom' needs a 5×5 Hermitian matrix (real d basis "
+                                 f"{', '.join(REAL_D_ORDER)})")
+            m = np.asarray(self.matrix, dtype=complex)
+            if m.shape != (5, 5):
+                raise InputError(f"custom crystal-field matrix must be 5×5; got shape {m.shape}")
+            dev = np.abs(m - m.conj().T).max()
+            if dev > 1e-10:
+                raise InputError(f"custom crystal-field matrix is not Hermitian (max |M − M†| = {dev:.3g} eV)")
+            object.__setattr__(self, "matrix", tuple(map(tuple, m)))
+        elif self.matrix is not None:
+            raise InputError("a crystal-field matrix is only used with symmetry='custom'")
+
+    def orbital_matrix(self) -> np.ndarray:
+        """5×5 orbital matrix in the complex basis (m = −2…2)."""
+        u = angular.real_to_complex(2)
+
+        if self.symmetry == "Oh":
+            return u @ _oh_real(self.tendq) @ u.conj().T
+        if self.symmetry == "D4h":
+            return u @ _oh_real(self.tendq) @ u.conj().T + axial(-7 * self.ds, -21 * self.dt)
+        if self.symmetry == "D3d":
+            d = angular.rotation_matrix_l(2, trigonal_rotation())
+            oh = d @ (u @ _oh_real(self.tendq) @ u.conj().T) @ d.conj().T
+            return oh + axial(-7 * self.dsigma, -21 * self.dtau)
+        m = np.asarray(self.matrix, dtype=complex)
+        return u @ m @ u.conj().T
+
+    def spin_orbital_matrix(self) -> np.ndarray:
+        """10×10 spin-orbital matrix (spin-independent)."""
+        return angular.orbital_to_spin_orbital(self.orbital_matrix())
+
+
+def hybridization_matrix(veg: float, vt2g: float, symmetry: str = "Oh") -> np.ndarray:
+    """10×10 spin-orbital matrix of d–ligand hopping: ``veg`` on e_g, ``vt2g`` on t_2g combinations.
+
+    For D3d the cubic e_g/t_2g labels are those of the cube before rotation into the trigonal frame.
+    """
+    v = np.zeros(5)
+    v[list(_EG)] = veg
+    v[list(_T2G)] = vt2g
+    u = angular.real_to_complex(2)
+    m = u @ np.diag(v) @ u.conj().T
+    if symmetry == "D3d":
+        d = angular.rotation_matrix_l(2, trigonal_rotation())
+        m = d @ m @ d.conj().T
+    return angular.orbital_to_spin_orbital(m)
+
+
+def ligand_field_matrix(tenq: float, symmetry: str = "Oh") -> np.ndarray:
+    """10×10 spin-orbital matrix of the ligand orbitals' own e_g/t_2g splitting ``tenq`` (eV)."""
+    return CrystalField("D3d" if symmetry == "D3d" else "Oh", tendq=tenq).spin_orbital_matrix()
