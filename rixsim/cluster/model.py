@@ -237,7 +237,7 @@ class ClusterModel:
 
     def dipole_operators(self):
         """Sparse ``T_a`` (a = x, y, z) from the initial to the core-excited sector (2p → 3d), normalised so
-        that Σ_a Σ |t_ij|² = 10 over spin-orbital pairs."""
+        that ``Σ_a Σ |t_ij|² = 10`` over spin-orbital pairs."""
         if "T" in self._cache:
             return self._cache["T"]
         b_i, _ = self.hamiltonian(False)

@@ -11,7 +11,7 @@ Conventions
 * ``dipole[a, m, i] = <m| T_a |i>`` with ``a = 0, 1, 2`` the Cartesian components x, y, z of the model's frame.
   ``T_a`` is the absorption (annihilate-core, create-valence) part of the dipole operator; the emission
   amplitude ``<f| T_a^† |m>`` is ``conj(dipole[a, m, f])``.  Normalisation: summed over a, m and all
-  initial states of a closed-shell-core, empty-valence configuration, |T|² equals the number of valence
+  initial states of a closed-shell-core, empty-valence configuration, ``|T|²`` equals the number of valence
   spin-orbitals reachable (10 for 2p→3d), so isotropic XAS integrates to (10 − n)/3 for dⁿ.
 * ``initial_weights`` are Boltzmann populations (sum 1); states with zero weight are still final states of RIXS.
 * ``intermediate_fwhm[m]`` is the Lorentzian FWHM (eV) of core-excited state m (e.g. interpolated between the

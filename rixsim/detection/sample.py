@@ -1,7 +1,7 @@
 """The sample a soft X-ray beam meets: composition, layers, geometry, and its X-ray attenuation.
 
 Glossary (used by every name in this module and in :mod:`rixsim.detection.channels`)
--------------------------------------------------------------------------
+------------------------------------------------------------------------------------
 layer
     A homogeneous slab: a chemical formula, a density (g/cm³) and a thickness (nm, ``inf`` for the bulk of a
     thick electrode).  Layers are stacked from the surface down; only the last (the bulk) may be infinite.

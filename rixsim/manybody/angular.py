@@ -2,7 +2,7 @@
 spin–orbit and dipole matrices, and the real/complex harmonic transformations.
 
 Conventions (owned by this module and :mod:`rixsim.manybody.basis`)
-----------------------------------------------------------
+-------------------------------------------------------------------
 * Spin-orbitals of a shell with orbital momentum ``l`` are ordered ``index = 2*(m + l) + s`` with
   ``m = -l, ..., l`` (complex spherical harmonics, Condon–Shortley phase) and ``s = 0`` for spin up,
   ``s = 1`` for spin down, quantised along z.

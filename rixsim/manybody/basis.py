@@ -1,7 +1,7 @@
 """Many-body basis: named shells of spin-orbitals and the Slater determinants of selected configurations.
 
 Conventions (owned here and in :mod:`rixsim.manybody.angular`)
-------------------------------------------------------
+--------------------------------------------------------------
 * A :class:`Shell` of orbital momentum ``l`` holds ``2(2l+1)`` spin-orbitals ordered
   ``2*(m + l) + s`` (m = −l…l complex harmonics, s = 0 up / 1 down, quantised along z).
 * Shells are concatenated in the order given to :class:`ShellSet`; spin-orbital ``p`` of the whole set is

@@ -344,7 +344,7 @@ def vibronic_transitions(params) -> EdgeTransitions:
 class LossSticks:
     """RIXS at one photon energy without instrumental broadening: energy losses and weights of every final level.
 
-    ``loss`` (eV, relative: photon − emission), ``weight`` (Γ/2π-normalised |A|² p_i w_c), ``channel``
+    ``loss`` (eV, relative: photon − emission), ``weight`` (Γ/2π-normalised ``|A|² p_i w_c``), ``channel``
     (0 = ground channel), ``level`` (final vibrational quantum number), ``initial`` (initial level index),
     ``elastic`` (bool mask).
     """

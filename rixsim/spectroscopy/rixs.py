@@ -223,7 +223,7 @@ def _sparse_coefficients(coefficients, weights):
 
 
 def real_phases(dipole, rtol: float = 1e-13):
-    """Phases ``c_a`` (|c_a| = 1) with ``dipole[a] = c_a · (real matrix)`` for a = x, y, z, or None.
+    """Phases ``c_a`` (``|c_a| = 1``) with ``dipole[a] = c_a · (real matrix)`` for a = x, y, z, or None.
 
     Eigenvectors of a real Hamiltonian in a basis where T_x, T_z are real and T_y imaginary (complex
     spherical harmonics) give such dipoles; the emission GEMM can then be done in real arithmetic.
@@ -370,7 +370,7 @@ def rixs_map(transitions: EdgeTransitions, excitation, *, loss=None, emission=No
     elastic : bool
         Include the elastic line (then also returned in ``RixsMap.elastic``); False drops it.
     elastic_tol : float
-        |E_f − E_g| (eV) below which a final state counts as elastic.
+        ``|E_f − E_g|`` (eV) below which a final state counts as elastic.
     margin_fwhm : float or None
         Final states whose loss lies more than this many total (Voigt) line widths outside the loss range
         are skipped (their Lorentzian tails are dropped: a tail at 20 FWHM is 1/1600 of the line's peak);
@@ -383,7 +383,7 @@ def rixs_map(transitions: EdgeTransitions, excitation, *, loss=None, emission=No
     Returns
     -------
     RixsMap
-        ``intensity[i, j]`` in arb. units (|dipole|² / eV² per eV of loss), ``meta`` holding the settings.
+        ``intensity[i, j]`` in arb. units (``|dipole|²`` / eV² per eV of loss), ``meta`` holding the settings.
 
     .. math::  I(\\omega, \\ell) = \\sum_g p_g \\sum_f |A_{fg}(\\omega)|^2 V(\\ell - E_f + E_g)
     """
@@ -478,7 +478,7 @@ def rixs_spectrum(transitions: EdgeTransitions, excitation_energy: float, *, los
 # --------------------------------------------------------------------------------- scattering tensor
 @dataclass(frozen=True, eq=False)
 class ScatteringTensor:
-    """``tensor[ω, f, g, b, a] = F_ba(ω; f, g)`` in the crystal frame (eV⁻¹ × |dipole|²).
+    """``tensor[ω, f, g, b, a] = F_ba(ω; f, g)`` in the crystal frame (eV⁻¹ × ``|dipole|²``).
 
     Attributes
     ----------
