@@ -151,8 +151,8 @@ def main(argv=None) -> int:
         log.info("usage: python validation/nips3_fit.py OUTDIR")
         return 2
     if not DATA.exists():
-        log.info("NiPS3 data not found at %s — skipping (nothing written)", DATA)
-        return 0
+        print(f"SKIPPED: NiPS3 data not found at {DATA} (../shared/data beside the checkout)")
+        return 77
     from rixsim.errors import ConvergenceError
 
     outdir = Path(argv[0])

@@ -333,6 +333,30 @@ def cmd_references(args) -> int:
     return EXIT_OK
 
 
+# A validation script that cannot run here (e.g. measured data absent) exits with this code after printing a line
+# "SKIPPED: <reason>"; the report lists it as SKIPPED with that reason, never as ok.
+VALIDATION_SKIP_EXIT = 77
+
+
+def _script_status(code, output: str) -> str:
+    if code == 0:
+        return "ok"
+    if code == VALIDATION_SKIP_EXIT:
+        reasons = [ln.split("SKIPPED:", 1)[1].strip() for ln in output.splitlines() if "SKIPPED:" in ln]
+        return f"SKIPPED ({reasons[0] if reasons else 'no reason given'})".replace("|", "/")
+    return f"FAILED ({code})"
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, got {text!r}")
+    return value
+
+
 def cmd_validate(args) -> int:
     import subprocess
     scripts_dir = Path(args.scripts) if args.scripts else Path(__file__).resolve().parents[2] / "validation"
@@ -353,12 +377,12 @@ def cmd_validate(args) -> int:
     rows, failed = [], 0
     from rixsim.progress import progress
     for script in progress(scripts, desc="validation", unit="script", requested=None):
-        sub = out / script.stem
+        sub = (out / script.stem).resolve()   # absolute: the script runs with cwd=sub
         sub.mkdir(exist_ok=True)
         t0 = time.perf_counter()
         try:
-            proc = subprocess.run([sys.executable, str(script), str(sub)], cwd=sub, capture_output=True, text=True,
-                                  timeout=args.timeout)
+            proc = subprocess.run([sys.executable, str(script.resolve()), str(sub)], cwd=sub, capture_output=True,
+                                  text=True, timeout=args.timeout)
             code, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
         except subprocess.TimeoutExpired as exc:
             code, stdout, stderr = "timeout", exc.stdout or "", exc.stderr or ""
@@ -367,10 +391,10 @@ def cmd_validate(args) -> int:
         dt = time.perf_counter() - t0
         (sub / "stdout.txt").write_text(stdout)
         (sub / "stderr.txt").write_text(stderr)
-        failed += code != 0
-        rows.append(f"| `{script.name}` | {'ok' if code == 0 else f'FAILED ({code})'} | {dt:.1f} | "
-                    f"[{script.stem}/]({script.stem}/) |")
-        log.info("%s: %s in %.1f s", script.name, code, dt)
+        status = _script_status(code, stdout + "\n" + stderr)
+        failed += status.startswith("FAILED")
+        rows.append(f"| `{script.name}` | {status} | {dt:.1f} | [{script.stem}/]({script.stem}/) |")
+        log.info("%s: %s in %.1f s", script.name, status, dt)
     from rixsim import __version__
     text = "\n".join([f"# rixsim {__version__} validation report", "",
                       f"Scripts from `{scripts_dir}`, run with `{sys.executable}`; each wrote into its own "
@@ -518,7 +542,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--out", default="rixsim-validation", help="report directory (default: rixsim-validation)")
     sp.add_argument("--only", help="comma-separated script names to run (default: all)")
     sp.add_argument("--scripts", help="directory of the scripts (default: validation/ of the source checkout)")
-    sp.add_argument("--timeout", type=float, default=1800.0, help="seconds per script (default: 1800)")
+    sp.add_argument("--timeout", type=_positive_seconds, default=1800.0,
+                    help="seconds per script, > 0 (default: 1800)")
     sp.set_defaults(func=cmd_validate)
     return p
 
