@@ -140,3 +140,124 @@ class RixsMap:
     @property
     def on_loss_axis(self) -> bool:
         return self.loss is not None
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A measured multi-channel scan: several detector channels (and the I0 monitor) on one energy axis.
+
+    Attributes
+    ----------
+    energy : ndarray
+        Photon energy in eV, strictly increasing (readers reverse a scan taken downwards).
+    channels : mapping of str to ndarray
+        Each recorded channel (TEY, TFY, PFY, I0, …) under its name in the file, same length as ``energy``.
+    aliases : mapping of str to str
+        Other names of channels, e.g. ``{"I0": "C2", "TEY": "C1"}``: ``scan["I0"]`` is then ``scan["C2"]``.
+    label : str
+        Short description (readers use the file name).
+    meta : mapping
+        Header metadata as read (``name → value``; numbers as floats) and where the scan came from.
+    """
+
+    energy: np.ndarray
+    channels: Mapping[str, np.ndarray]
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    label: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        e = _frozen(self.energy, "energy")
+        if e.ndim != 1 or e.size < 2:
+            raise InputError(f"Scan needs a 1-D energy axis of at least 2 points; got shape {e.shape}")
+        if not np.all(np.isfinite(e)) or np.any(np.diff(e) <= 0):
+            raise InputError("Scan energy must be finite and strictly increasing (eV)")
+        if not isinstance(self.channels, Mapping) or not self.channels:
+            raise InputError("Scan needs at least one channel (a mapping of name to values)")
+        chans = {}
+        for name, values in self.channels.items():
+            v = _frozen(values, name)
+            if v.shape != e.shape:
+                raise InputError(f"Scan channel {name!r} has shape {v.shape}, the energy axis {e.shape}")
+            chans[str(name)] = v
+        for alias, target in dict(self.aliases).items():
+            if target not in chans:
+                raise InputError(f"Scan alias {alias!r} points to {target!r}, which is not a channel; "
+                                 f"channels are {sorted(chans)}")
+        object.__setattr__(self, "energy", e)
+        object.__setattr__(self, "channels", chans)
+        object.__setattr__(self, "aliases", dict(self.aliases))
+
+    @property
+    def names(self) -> list[str]:
+        """Channel names as in the file, in file order."""
+        return list(self.channels)
+
+    def resolve(self, name: str) -> str:
+        """The file's name of channel ``name`` (itself, or the channel an alias points to)."""
+        if name in self.channels:
+            return name
+        if name in self.aliases:
+            return self.aliases[name]
+        alias_text = f"; aliases {dict(self.aliases)}" if self.aliases else ""
+        raise InputError(f"no channel {name!r} in scan {self.label!r}; channels are {self.names}{alias_text}")
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.channels[self.resolve(name)]
+
+    def __contains__(self, name) -> bool:
+        return name in self.channels or name in self.aliases
+
+    def spectrum(self, channel: str, monitor: str | None = "I0", poisson: bool = False,
+                 label: str | None = None) -> Spectrum:
+        """One channel as a :class:`Spectrum`, divided by the monitor.
+
+        Parameters
+        ----------
+        channel : str
+            Channel name or alias (``"TEY"``, ``"C1"``, …).
+        monitor : str or None
+            Monitor channel (name or alias) to divide by; None for the raw channel.
+        poisson : bool
+            The channel and the monitor are Poisson counts: ``sigma`` is propagated,
+
+            .. math:: \\sigma_y = |y| \\sqrt{1/N + 1/M}, \\qquad y = N / M,
+
+            (:math:`\\sigma_y = \\sqrt{N}` without a monitor).  Otherwise ``sigma`` is None.
+        label : str, optional
+            Label of the spectrum (default ``"<scan label> <channel>/<monitor>"``).
+
+        Raises
+        ------
+        InputError
+            Unknown channel or monitor, a monitor value <= 0, or negative counts with ``poisson``.
+        """
+        cname = self.resolve(channel)
+        y = np.array(self.channels[cname], dtype=float)
+        if poisson and np.any(y < 0):
+            i = int(np.flatnonzero(y < 0)[0])
+            raise InputError(f"channel {cname!r} has a negative value {y[i]} at index {i}; Poisson counts "
+                             f"cannot be negative")
+        meta = {"scan": self.label, "channel": cname, **dict(self.meta)}
+        if monitor is None:
+            sigma = np.sqrt(y) if poisson else None
+            text = cname
+        else:
+            mname = self.resolve(monitor)
+            m = np.array(self.channels[mname], dtype=float)
+            if np.any(m <= 0):
+                i = int(np.flatnonzero(m <= 0)[0])
+                raise InputError(f"monitor {mname!r} is {m[i]} at index {i} ({self.energy[i]} eV); it must be "
+                                 f"> 0 to divide by it")
+            ratio = y / m
+            sigma = None
+            if poisson:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    rel = np.where(y > 0, 1.0 / np.where(y > 0, y, 1.0), 0.0) + 1.0 / m
+                # A zero count has ratio 0 but not zero uncertainty: use sqrt(1)/M, the one-count level.
+                sigma = np.where(y > 0, np.abs(ratio) * np.sqrt(rel), 1.0 / m)
+            y = ratio
+            meta["monitor"] = mname
+            text = f"{cname}/{mname}"
+        return Spectrum(self.energy, y, label=label if label is not None else f"{self.label} {text}".strip(),
+                        meta=meta, sigma=sigma)
