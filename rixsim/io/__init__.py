@@ -2,7 +2,11 @@
 
 Holds
     :mod:`~rixsim.io.text` (spectra and maps as text tables), :mod:`~rixsim.io.npz`, :mod:`~rixsim.io.hdf5`
-    (NeXus-like maps with their parameters), :mod:`~rixsim.io.atomic` (atomic writers), and the checks every
+    (NeXus-like maps with their parameters), :mod:`~rixsim.io.atomic` (atomic writers), the beamline readers
+    :mod:`~rixsim.io.scans` (multi-column text scans), :mod:`~rixsim.io.srs` (Diamond SRS ``.dat``),
+    :mod:`~rixsim.io.rixs_plane` (excitation, emission, intensity points), :mod:`~rixsim.io.larch` (Larch RIXS
+    HDF5), :mod:`~rixsim.io.als` (ALS 8.0.1 CCD scan folders), :mod:`~rixsim.io.hdf5_scans` (scans from HDF5
+    dataset paths), :mod:`~rixsim.io.detect` (:func:`read_any`, which picks the reader), and the checks every
     reader shares (``_common``, ``_encoding``).
 
 May import
@@ -58,6 +62,13 @@ from rixsim.io.atomic import atomic_write, write_text_atomic
 from rixsim.io.hdf5 import read_map_hdf5, read_parameters_hdf5, write_map_hdf5
 from rixsim.io.npz import read_map_npz
 from rixsim.io.text import read_map_text, read_spectrum, write_spectrum_csv
+from rixsim.io.scans import read_scan
+from rixsim.io.srs import read_srs
+from rixsim.io.rixs_plane import read_rixs_plane
+from rixsim.io.larch import read_larch_rixs
+from rixsim.io.als import AlsRixsScan, read_als_rixs
+from rixsim.io.hdf5_scans import read_scan_hdf5
+from rixsim.io.detect import detect_format, read_any
 
 __all__ = [
     "MaskedDataWarning",
@@ -70,4 +81,13 @@ __all__ = [
     "write_map_hdf5",
     "atomic_write",
     "write_text_atomic",
+    "read_scan",
+    "read_srs",
+    "read_rixs_plane",
+    "read_larch_rixs",
+    "read_als_rixs",
+    "AlsRixsScan",
+    "read_scan_hdf5",
+    "read_any",
+    "detect_format",
 ]
