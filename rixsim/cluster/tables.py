@@ -47,6 +47,9 @@ __all__ = [
     "core_hole_fwhm",
     "edge_level",
     "available_elements",
+    "MeasuredPeak",
+    "solid_state_l2_fwhm",
+    "measured_l3_maximum",
 ]
 
 _CONFIGURATIONS = ("initial", "core_excited")
@@ -336,3 +339,62 @@ def core_hole_fwhm(element: str | Ion, edge: str) -> float:
     broadens the L2 edge; see references/README.md.
     """
     return edge_level(element, edge).fwhm
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Solid-state parameters of the reference library (references/solid_state.json)
+# --------------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MeasuredPeak:
+    """The measured L3 absorption maximum of a reference compound of one ion.
+
+    Attributes
+    ----------
+    ion : str
+        Canonical ion name, e.g. ``"Fe3+"``.
+    energy : float
+        Absolute photon energy of the L3 maximum, eV.
+    compound : str
+        The reference compound(s) measured.
+    source : str
+        The publication the number comes from.
+    """
+
+    ion: str
+    energy: float
+    compound: str
+    source: str
+
+
+def _solid_table() -> dict[str, Any]:
+    return _load("solid_state.json")
+
+
+def solid_state_l2_fwhm(element: str | Ion) -> float:
+    """Lorentzian L2 core-hole FWHM (eV) of a 3d element including the L2 -> L3 M45 Coster–Kronig decay.
+
+    The Keski-Rahkonen & Krause (1974) value (At. Data Nucl. Data Tables 14, 139), rounded to 0.01 eV; the
+    rule, its checks and sources are in ``references/solid_state.json`` (see ``references/README.md``).
+
+    Raises
+    ------
+    UnknownIonError
+        No solid-state L2 width is tabulated for the element.
+    """
+    symbol = _element_symbol(element)
+    table = _solid_table()["l2_fwhm"]
+    if symbol not in table:
+        raise UnknownIonError(f"no solid-state L2 width for {symbol!r}; tabulated: {', '.join(table)}")
+    return float(table[symbol]["fwhm"])
+
+
+def measured_l3_maximum(ion: str | Ion) -> MeasuredPeak | None:
+    """The measured L3 maximum of a reference compound of ``ion`` with its source, or None when none is tabulated."""
+    name = parse_ion(ion).name
+    table = _solid_table()
+    entry = table["l3_maximum"].get(name)
+    if entry is None:
+        return None
+    return MeasuredPeak(ion=name, energy=float(entry["energy"]), compound=str(entry["compound"]),
+                        source=table["sources"][entry["source"]])
