@@ -160,3 +160,62 @@ def test_bad_input():
         correct_self_absorption(Spectrum(E_O, np.ones_like(E_O)), layer, Geometry(), "O", 524.9, edge="K")
     with pytest.raises(InputError, match="edge"):
         correct_self_absorption(tfy, layer, Geometry(), "O", 524.9, edge="N7")
+
+
+# ---- refusals: data the single-layer model cannot reach ------------------------------------------------
+def _synthetic_thick_o_k(peak_jumps):
+    """Thick Li2O O-K fluorescence computed with the correction's own forward model from an edge absorption
+    with a white line of ``peak_jumps`` tabulated edge jumps at 531 eV (O Kα at 524.9 eV sees only the
+    pre-edge, so the self-consistency is exact)."""
+    from rixsim.detection.selfabsorption import background_mu_per_nm, edge_jump_mu_per_nm
+    from scipy.special import erf
+    layer = Layer("Li2O", 2.01, math.inf)
+    geo = Geometry(45, 45)
+    jump = edge_jump_mu_per_nm(layer, "O", "K", E_O)
+    mu_a = jump * (0.5 * (1 + erf((E_O - 543.0) / 1.0)) + peak_jumps * np.exp(-0.5 * ((E_O - 531.0) / 0.6) ** 2))
+    mu_bf = background_mu_per_nm(layer, "O", "K", [524.9])[0]
+    B = background_mu_per_nm(layer, "O", "K", E_O) + geo.path_ratio * (mu_bf + np.interp(524.9, E_O, mu_a))
+    return layer, geo, Spectrum(E_O, 7.0 * fluorescence_model(mu_a, B, math.inf, geo.sin_in)), mu_a
+
+
+def test_correction_refuses_data_above_the_saturation_limit():
+    layer, tfy = o_k_tfy("Li2O", 2.01, math.inf, Geometry(45, 45))
+    pre = tfy.intensity[:12].mean()
+    boost = 1.0 + 20.0 * np.exp(-0.5 * ((E_O - 530.0) / 1.0) ** 2)     # a white line no absorption can give
+    data = Spectrum(E_O, pre + (tfy.intensity - pre) * boost)
+    with pytest.raises(InputError, match="saturation limit"):
+        correct_self_absorption(data, layer, Geometry(45, 45), "O", 524.9, edge="K")
+    window_layer = Layer("LiNi1/3Mn1/3Co1/3O2", 4.7, math.inf)
+    e = np.linspace(630.0, 670.0, 161)
+    step = 0.5 * (1 + np.tanh((e - 642.0) / 0.5))
+    with pytest.raises(InputError, match="saturation limit"):
+        correct_self_absorption_window(Spectrum(e, step + 50.0 * np.exp(-0.5 * ((e - 643.5) / 0.5) ** 2)),
+                                       window_layer, Geometry(45, 45), "Mn", default_windows("Mn").pfy)
+
+
+def test_correction_refuses_hundreds_of_edge_jumps_but_round_trips_them_on_request():
+    layer, geo, data, mu_a = _synthetic_thick_o_k(200.0)
+    with pytest.raises(InputError, match="edge jumps"):
+        correct_self_absorption(data, layer, geo, "O", 524.9, edge="K", subtract_pre_edge=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IllConditionedWarning)
+        res = correct_self_absorption(data, layer, geo, "O", 524.9, edge="K", subtract_pre_edge=False,
+                                      max_edge_jumps=None)
+    np.testing.assert_allclose(res.mu_edge.intensity, mu_a, rtol=1e-6, atol=1e-9 * mu_a.max())
+    assert res.normalised.intensity.max() > 150
+    # a plausible white line (8 jumps) from the same model passes the default limit
+    layer, geo, data, mu_a = _synthetic_thick_o_k(8.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IllConditionedWarning)
+        res = correct_self_absorption(data, layer, geo, "O", 524.9, edge="K", subtract_pre_edge=False)
+    np.testing.assert_allclose(res.mu_edge.intensity, mu_a, rtol=1e-6, atol=1e-9 * mu_a.max())
+
+
+def test_correction_refuses_a_post_edge_too_close_to_the_edge():
+    layer, tfy = o_k_tfy("Li2O", 2.01, math.inf, Geometry(45, 45))
+    keep = E_O <= 550.0                      # post-edge window 547–550 eV: 4 eV above the O K edge (543.1 eV)
+    short = Spectrum(E_O[keep], tfy.intensity[keep])
+    with pytest.raises(InputError, match="post-edge window"):
+        correct_self_absorption(short, layer, Geometry(45, 45), "O", 524.9, edge="K")
+    res = correct_self_absorption(short, layer, Geometry(45, 45), "O", 524.9, edge="K", min_post_edge_ev=3.0)
+    assert np.isfinite(res.mu_edge.intensity).all()

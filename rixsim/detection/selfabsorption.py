@@ -31,6 +31,20 @@ sin α / sin β (grazing incidence, near-normal exit), where the yield saturates
 ``max_condition`` an :class:`IllConditionedWarning` is issued.  Grazing *exit* (large sin α / sin β) is the
 well-conditioned direction.
 
+Refusals
+--------
+The correction is for quick looks; the forward model (:mod:`rixsim.analysis.measured`) is the way to fit
+saturated data.  Both corrections raise :class:`~rixsim.errors.InputError` instead of returning
+infinities or absurd edge jumps when
+
+* the post-edge window does not start at least ``min_post_edge_ev`` above the tabulated edge (the highest
+  sub-edge, e.g. L2) — the scale C is fixed there on the assumption that μ_a equals the tabulated jump;
+* the scaled data reach the model's saturation limit (f → 1 for one line, Σ w for several, as
+  :math:`\\mu_a \\to \\infty`): no absorption reproduces them;
+* the recovered absorption exceeds ``max_edge_jumps`` tabulated edge jumps — 3d L3 white lines reach
+  ≲ 20 (Fe metal ≈ 8, see :data:`rixsim.detection.sample.DEFAULT_WHITE_LINE_PEAK_OVER_JUMP`); larger values
+  come from data just below the saturation limit, where the inversion amplifies any error without bound.
+
 Measured TFY of an oxide also holds the O Kα emission, whose intensity *falls* on the TM resonance; the
 single-line model cannot remove it — correct a PFY (TM window) or use :func:`absorption_from_ipfy`.
 """
@@ -59,7 +73,8 @@ from rixsim.errors import ConvergenceError, InputError
 from rixsim.results import Spectrum
 
 __all__ = ["IllConditionedWarning", "SelfAbsorptionResult", "fluorescence_model", "correct_self_absorption",
-           "correct_self_absorption_window", "absorption_from_ipfy", "absorption_from_ipfy_angles", "background_mu_per_nm", "edge_mu_per_nm", "edge_jump_mu_per_nm", "condition_number"]
+           "correct_self_absorption_window", "absorption_from_ipfy", "absorption_from_ipfy_angles", "background_mu_per_nm",
+           "MAX_EDGE_JUMPS", "MIN_POST_EDGE_EV", "edge_mu_per_nm", "edge_jump_mu_per_nm", "condition_number"]
 
 
 class IllConditionedWarning(UserWarning):
@@ -185,6 +200,47 @@ def _invert(y, background, thickness_nm, sin_in):
     return out
 
 
+#: Default of ``max_edge_jumps`` (see the module notes, Refusals).
+MAX_EDGE_JUMPS = 30.0
+#: Default of ``min_post_edge_ev``: the post-edge window must start this far above the tabulated edge (eV).
+MIN_POST_EDGE_EV = 10.0
+
+
+def _check_post_edge(E, post_ev, element, edge, min_post_edge_ev):
+    import xraydb
+    top = max(xraydb.xray_edge(element, sh).energy for sh in _EDGE_SHELLS[edge])
+    start = float(E[-1] - post_ev)
+    if start < top + min_post_edge_ev:
+        raise InputError(f"the post-edge window ({start:.2f}–{E[-1]:.2f} eV) starts {start - top:.1f} eV above the "
+                         f"tabulated {element} {_EDGE_SHELLS[edge][-1]} edge ({top:.1f} eV); the correction scales "
+                         f"the data to the tabulated edge jump there and needs >= {min_post_edge_ev:g} eV "
+                         f"(measure further above the edge, reduce post_ev, or fit the forward model of "
+                         f"rixsim.analysis.measured)")
+
+
+def _refuse_unreachable(E, y, ymax, mu_a, jump, max_edge_jumps):
+    """InputError where the scaled yield reaches the saturation limit or μ_a exceeds max_edge_jumps."""
+    ymax = np.broadcast_to(np.asarray(ymax, dtype=float), y.shape)
+    over = y >= ymax
+    if over.any():
+        i = int(np.argmax(np.where(over, y / ymax, -np.inf)))
+        raise InputError(f"the data exceed the saturation limit of the self-absorption model at {int(over.sum())} "
+                         f"energies (worst {E[i]:.2f} eV: scaled yield {y[i]:.4g}, limit {ymax[i]:.4g} for "
+                         "infinite absorption): no μ_a reproduces them. The post-edge normalisation, the "
+                         "layer (composition, density, thickness) or the geometry does not describe this sample; "
+                         "fit the forward model of rixsim.analysis.measured instead")
+    if max_edge_jumps is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            nrm = np.where(jump > 0, mu_a / jump, 0.0)
+        bad = ~np.isfinite(mu_a) | (nrm > max_edge_jumps)
+        if bad.any():
+            i = int(np.argmax(np.where(np.isfinite(nrm), nrm, np.inf)))
+            raise InputError(f"the corrected absorption reaches {nrm[i]:.4g} edge jumps at {E[i]:.2f} eV (limit "
+                             f"max_edge_jumps = {max_edge_jumps:g}): the data sit at the saturation limit, where "
+                             "the inversion amplifies any error without bound; use a thinner or more dilute "
+                             "sample, grazing exit, iPFY, or the forward model of rixsim.analysis.measured")
+
+
 def _result(E, mu_a, jump, kappa, kappa_max, scale, iterations, meta, how: str, ratio=None):
     """Warn where the inversion is ill-conditioned and wrap the corrected μ, its edge-jump normalisation and κ."""
     element, edge = meta["element"], meta["edge"]
@@ -209,7 +265,8 @@ def correct_self_absorption(measured: Spectrum, layer: Layer, geometry: Geometry
                             emission_energy: float, *, edge: str = "L2,3", pre_ev: float = 3.0,
                             post_ev: float = 3.0, subtract_pre_edge: bool = True,
                             max_condition: float = 10.0, tol: float = 1e-10,
-                            max_iter: int = 200) -> SelfAbsorptionResult:
+                            max_iter: int = 200, max_edge_jumps: float | None = MAX_EDGE_JUMPS,
+                            min_post_edge_ev: float = MIN_POST_EDGE_EV) -> SelfAbsorptionResult:
     """Recover μ_a(E) of ``element`` from a fluorescence yield measured on ``layer`` in ``geometry``.
 
     Parameters
@@ -234,11 +291,16 @@ def correct_self_absorption(measured: Spectrum, layer: Layer, geometry: Geometry
         Warn (:class:`IllConditionedWarning`) when κ exceeds this anywhere.
     tol, max_iter
         Self-consistency of μ_a(E_F) (relative change).
+    max_edge_jumps : float or None
+        Refuse a result above this many tabulated edge jumps (module notes, Refusals); None: no limit.
+    min_post_edge_ev : float
+        The post-edge window must start this far above the tabulated edge (eV).
 
     Raises
     ------
     InputError
-        Bad arguments; a post-edge with no signal.
+        Bad arguments; a post-edge with no signal or too close to the edge; data above the saturation limit
+        or a result above ``max_edge_jumps`` (module notes, Refusals).
     ConvergenceError
         When the self-consistency for μ_a(E_F) does not converge.
     """
@@ -257,6 +319,7 @@ def correct_self_absorption(measured: Spectrum, layer: Layer, geometry: Geometry
     pre_sel, post_sel = E <= E[0] + pre_ev, E >= E[-1] - post_ev
     if pre_sel.sum() < 1 or post_sel.sum() < 1:
         raise InputError("measured spectrum needs points in its first pre_ev and last post_ev eV")
+    _check_post_edge(E, post_ev, element, edge, validate.nonnegative(min_post_edge_ev, "min_post_edge_ev", "eV"))
     signal = I - I[pre_sel].mean() if subtract_pre_edge else I.copy()
     mu_b = background_mu_per_nm(layer, element, edge, E)
     mu_b_f = float(background_mu_per_nm(layer, element, edge, [ef])[0])
@@ -284,6 +347,7 @@ def correct_self_absorption(measured: Spectrum, layer: Layer, geometry: Geometry
     else:
         raise ConvergenceError(f"μ_a at the emission energy {ef:g} eV did not converge in {max_iter} "
                                f"iterations (last {mu_a_f:.4g} 1/nm); the line sits too deep in the edge")
+    _refuse_unreachable(E, signal / scale, 1.0, mu_a, jump, max_edge_jumps)
     B = mu_b + g * (mu_b_f + mu_a_f)
     kappa = condition_number(np.where(np.isfinite(mu_a), mu_a, 0.0), B, d, sa)
     kappa = np.where(np.isfinite(mu_a), kappa, np.inf)
@@ -396,7 +460,9 @@ def absorption_from_ipfy_angles(ipfy_1: Spectrum, geometry_1: Geometry, ipfy_2: 
 def correct_self_absorption_window(measured: Spectrum, layer: Layer, geometry: Geometry, element: str,
                                    window, *, edge: str = "L2,3", pre_ev: float = 3.0, post_ev: float = 3.0,
                                    subtract_pre_edge: bool = True, max_condition: float = 10.0,
-                                   tol: float = 1e-10, max_iter: int = 200) -> SelfAbsorptionResult:
+                                   tol: float = 1e-10, max_iter: int = 200,
+                                   max_edge_jumps: float | None = MAX_EDGE_JUMPS,
+                                   min_post_edge_ev: float = MIN_POST_EDGE_EV) -> SelfAbsorptionResult:
     """Like :func:`correct_self_absorption`, for a partial yield holding several lines of ``element``.
 
     Every tabulated line of ``element`` whose energy lies in ``window = (low, high)`` (eV) enters with its
@@ -412,7 +478,8 @@ def correct_self_absorption_window(measured: Spectrum, layer: Layer, geometry: G
     edge step is shared 2:1, as :meth:`rixsim.detection.sample.ResonantEdge.normalised_by_shell` does for data), and
     :math:`\\mu_a(E_\\ell)` is iterated to self-consistency.  Lines are taken as wholly inside the window.
     For a Mn PFY window (Lα 636.7, Lβ 647.9 eV) this removes the L3-vs-L2 yield error that the single-line
-    correction leaves.
+    correction leaves.  It refuses unreachable data as :func:`correct_self_absorption` does (``max_edge_jumps``,
+    ``min_post_edge_ev``).
     """
     from rixsim.detection.channels import _ck, _window, emission_lines
     from rixsim.detection.sample import ResonantEdge
@@ -429,6 +496,7 @@ def correct_self_absorption_window(measured: Spectrum, layer: Layer, geometry: G
         raise InputError(f"no tabulated {element} line of the {edge} edge lies in the window ({lo:g}, {hi:g}) eV")
     d, sa, g = layer.thickness_nm, geometry.sin_in, geometry.path_ratio
     pre_sel, post_sel = E <= E[0] + pre_ev, E >= E[-1] - post_ev
+    _check_post_edge(E, post_ev, element, edge, validate.nonnegative(min_post_edge_ev, "min_post_edge_ev", "eV"))
     signal = I - I[pre_sel].mean() if subtract_pre_edge else I.copy()
     if np.mean(signal[post_sel]) <= 0:
         raise InputError("the measured yield has no edge step (post-edge not above pre-edge)")
@@ -481,6 +549,7 @@ def correct_self_absorption_window(measured: Spectrum, layer: Layer, geometry: G
         mu_a_lines = new
     else:
         raise ConvergenceError(f"μ_a at the emission lines {e_lines} eV did not converge in {max_iter} iterations")
+    _refuse_unreachable(E, y, np.sum(w, axis=0), mu_a, jump, max_edge_jumps)
     B = mu_b[None, :] + g * (mu_b_lines + mu_a_lines)[:, None]
     kappa = np.full(E.shape, np.inf)
     for i in range(E.size):
