@@ -157,6 +157,14 @@ def test_rebin_to_loss_conserves_each_row_and_places_the_elastic_line_at_zero():
     np.testing.assert_allclose(em.intensity.sum(axis=1), lam.sum(axis=1), rtol=1e-13)
 
 
+def test_rebin_says_when_counts_fall_outside_the_new_bins(caplog):
+    m = RixsMap(EXC, EMI, _truth())
+    with caplog.at_level("WARNING", logger="rixsim.analysis.preprocess"):
+        r = rebin_map(m, np.linspace(600.0, 650.5, 20))
+    assert "do not cover the old ones" in caplog.text
+    assert r.meta["preprocessing"][-1]["max_fraction_dropped"] > 0.1
+
+
 def test_rebin_refuses_bad_edges():
     m = RixsMap(EXC, EMI, _truth())
     with pytest.raises(InputError, match="strictly increasing"):

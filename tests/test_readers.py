@@ -295,6 +295,7 @@ def test_als_folder_round_trip(tmp_path, newline):
     np.testing.assert_array_equal(r.ccd.emission, np.arange(ccd.shape[1]))
     assert r.ccd.meta["emission_units"] == "pixel" and r.ccd.relative
     assert r.scan.meta["X Motor"] == "BL 8 Energy" and r.ccd.meta["ccd_background"][0] == 337.0
+    assert r.scan.meta["ROI"] == "1309 526 2539 1627" and "C" not in r.scan.meta  # a bare path line is skipped
     assert detect_format(folder) == "als"
     assert isinstance(read_any(folder), AlsRixsScan)
 
@@ -338,6 +339,8 @@ def test_hdf5_scan_round_trip_and_missing_dataset(tmp_path):
     np.testing.assert_array_equal(s.energy, cols["energy"])
     np.testing.assert_allclose(s.spectrum("TEY").intensity, cols["TEY"] / cols["I0"])
     assert s.meta["energy_units_in_file"] == "eV"
+    via_any = read_any(f, energy_path="/entry/data/energy", channel_paths={"TEY": "/entry/data/TEY"})
+    np.testing.assert_array_equal(via_any["TEY"], cols["TEY"])
     with pytest.raises(InputError, match=r"no dataset '/entry/data/TFY' \(channel 'TFY'\)"):
         read_scan_hdf5(f, energy_path="/entry/data/energy", channel_paths={"TFY": "/entry/data/TFY"})
     with pytest.raises(InputError, match=r"'/entry/data' \(energy\) is a group"):
@@ -360,3 +363,12 @@ def test_read_any_picks_the_reader(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_any(scan_file)
+
+
+def test_the_fixture_writers_are_independent_of_the_readers():
+    import ast
+    from pathlib import Path
+    tree = ast.parse((Path(__file__).parent / "layout_writers.py").read_text(encoding="utf-8"))
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    assert "rixsim" not in imported

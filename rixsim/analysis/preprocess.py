@@ -448,9 +448,17 @@ def rebin_map(rixs_map: RixsMap, new_edges, *, axis: str = "emission") -> RixsMa
         ov = np.empty_like(out)
         for i, x in enumerate(m.excitation):
             out[i], ov[i] = rebin_counts(x - edges, z[i], ne, var[i])
+    lost = z.sum(axis=1) - out.sum(axis=1)
+    scale = np.maximum(np.abs(z).sum(axis=1), 1e-300)
+    if np.any(np.abs(lost) > 1e-9 * scale):
+        i = int(np.argmax(np.abs(lost) / scale))
+        logger.warning("rebin_map: the new bins do not cover the old ones; up to %.3g%% of the counts (at "
+                       "excitation %s eV) fall outside and are dropped", 100 * abs(lost[i]) / scale[i],
+                       m.excitation[i])
     meta = dict(m.meta)
-    meta["preprocessing"] = list(meta.get("preprocessing", [])) + [{"step": "rebin_map", "axis": axis,
-                                                                      "n_bins": int(centres.size)}]
+    meta["preprocessing"] = list(meta.get("preprocessing", [])) + [{
+        "step": "rebin_map", "axis": axis, "n_bins": int(centres.size),
+        "max_fraction_dropped": float(np.max(np.abs(lost) / scale))}]
     if axis == "loss":
         return RixsMap(excitation=m.excitation, emission=None, intensity=out, loss=centres, label=m.label,
                        units=m.units, relative=m.relative, meta=meta, sigma=np.sqrt(ov))

@@ -80,7 +80,7 @@ def _read_info(path: Path, energy_column: str):
     meta = {}
     for ln in lines[:head]:
         key, sep, value = ln.partition(":")
-        if sep and key.strip() and not key.strip()[1:].startswith("\\"):  # not a Windows path "C:\..."
+        if sep and key.strip() and not value.startswith("\\"):  # not a bare Windows path "C:\..."
             meta[key.strip()] = _number_or_text(value)
     names = [t.strip() for t in lines[head].split("\t")]
     rows = [(n, ln) for n, ln in enumerate(lines[head + 1:], start=head + 2) if ln.strip()]

@@ -13,7 +13,7 @@ __all__ = ["read_any", "detect_format"]
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
-FORMATS = ("als", "srs", "larch", "nexus", "rixsim-spectrum", "rixs-plane", "scan")
+FORMATS = ("als", "srs", "larch", "nexus", "nexus-scan", "rixsim-spectrum", "rixs-plane", "scan")
 
 
 def detect_format(path) -> str:
@@ -72,9 +72,10 @@ def read_any(path, **options) -> Scan | RixsMap | Spectrum:
     """Read a measured file (or ALS scan folder) with the reader of its layout (:func:`detect_format`).
 
     Keyword options go to that reader: :func:`~rixsim.io.read_als_rixs` (returns its ``AlsRixsScan``),
-    :func:`~rixsim.io.read_srs`, :func:`~rixsim.io.read_larch_rixs`, :func:`~rixsim.io.read_map_hdf5`,
+    :func:`~rixsim.io.read_srs`, :func:`~rixsim.io.read_larch_rixs`, :func:`~rixsim.io.read_map_hdf5`
+    (or :func:`~rixsim.io.read_scan_hdf5` when ``energy_path=`` and ``channel_paths=`` are given),
     :func:`~rixsim.io.read_spectrum`, :func:`~rixsim.io.read_rixs_plane` or :func:`~rixsim.io.read_scan`.
-    The format found is logged and is in the result's ``meta["source"]`` reader output.
+    ``format=`` (one of :data:`FORMATS`) skips the detection.  The format used is logged.
 
     Raises
     ------
@@ -85,9 +86,12 @@ def read_any(path, **options) -> Scan | RixsMap | Spectrum:
     if fmt not in FORMATS:
         raise InputError(f"format must be one of {FORMATS}; got {fmt!r}")
     logger.info("%s: read as %s", path, fmt)
-    from rixsim.io import als, hdf5, larch, rixs_plane, scans, srs, text
+    from rixsim.io import als, hdf5, hdf5_scans, larch, rixs_plane, scans, srs, text
+    if fmt == "nexus" and "channel_paths" in options:
+        fmt = "nexus-scan"
     reader = {"als": als.read_als_rixs, "srs": srs.read_srs, "larch": larch.read_larch_rixs,
-              "nexus": hdf5.read_map_hdf5, "rixsim-spectrum": text.read_spectrum,
+              "nexus": hdf5.read_map_hdf5,
+              "nexus-scan": hdf5_scans.read_scan_hdf5, "rixsim-spectrum": text.read_spectrum,
               "rixs-plane": rixs_plane.read_rixs_plane, "scan": scans.read_scan}[fmt]
     try:
         return reader(path, **options)
