@@ -19,7 +19,9 @@ from rixsim.analysis.preprocess import (
     tfy,
 )
 from rixsim.errors import InputError
+from rixsim.io import read_als_rixs
 from rixsim.results import RixsMap, Scan
+import layout_writers as lw
 
 EXC = np.linspace(636.0, 644.0, 9)
 EMI = np.linspace(520.0, 650.0, 131)  # 1 eV pixels: O K (≈525 eV) and the Mn L3 region
@@ -214,3 +216,21 @@ def test_elastic_fit_needs_enough_points_and_a_valid_order():
         fit_elastic_line(m, (0, 2047), excitation_range=(770.5, 771.5))
     with pytest.raises(InputError, match="holds 2 points"):
         fit_elastic_line(m, (10, 11))
+
+
+def test_als_folder_to_calibrated_pfy(tmp_path):
+    """The beamline chain: read an ALS CCD scan folder, calibrate the pixels on the elastic line, take PFY / I0."""
+    rng = np.random.default_rng(11)
+    m = _pixel_map(rng, (780.0, 0.012), npix=2048)
+    i0 = rng.integers(2.8e7, 2.9e7, m.excitation.size)
+    folder = lw.write_als_scan(tmp_path / "CCD Scan 1", "MnL3_1", m.excitation, {"Izero": i0}, m.intensity)
+    r = read_als_rixs(folder)
+    cal = fit_elastic_line(r.ccd, (0, 2047), halfwidth=20)
+    assert cal.dispersion == pytest.approx(0.012, rel=1e-3)
+    em = calibrate_emission(r.ccd, cal)
+    sp = pfy(em, (760.0, 800.0), monitor=r.scan)
+    np.testing.assert_allclose(sp.intensity, m.intensity.sum(axis=1) / i0, rtol=1e-12)
+    assert np.all(sp.sigma > 0)
+    other = Scan(m.excitation + 1.0, {"I0": i0.astype(float)})
+    with pytest.raises(InputError, match="they must be the same points"):
+        pfy(em, (760.0, 800.0), monitor=other)

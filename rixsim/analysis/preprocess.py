@@ -63,9 +63,14 @@ def _variance(m: RixsMap) -> np.ndarray:
     return np.nan_to_num(z.astype(float), nan=0.0)
 
 
-def _monitor(monitor, n: int, monitor_sigma, what: str = "monitor"):
+def _monitor(monitor, excitation: np.ndarray, monitor_sigma, what: str = "monitor"):
     """Monitor values per excitation point (array or a Scan's I0) and their variance."""
+    n = excitation.size
     if isinstance(monitor, Scan):
+        if monitor.energy.size != n or not np.allclose(monitor.energy, excitation, rtol=0, atol=1e-3):
+            raise InputError(f"the monitor scan {monitor.label!r} is on {monitor.energy.size} energies "
+                             f"{monitor.energy[0]:.3f}–{monitor.energy[-1]:.3f} eV, the map on {n} "
+                             f"{excitation[0]:.3f}–{excitation[-1]:.3f} eV; they must be the same points")
         values = np.asarray(monitor["I0"], dtype=float)
         var = values.copy() if monitor_sigma is None else None  # a scanned I0 is a count: Poisson
     else:
@@ -126,7 +131,7 @@ def normalize_by_monitor(rixs_map: RixsMap, monitor, *, monitor_sigma=None) -> R
     """
     m = _check_map(rixs_map)
     var = _variance(m)
-    mon, mvar = _monitor(monitor, m.excitation.size, monitor_sigma)
+    mon, mvar = _monitor(monitor, m.excitation, monitor_sigma)
     z = m.intensity / mon[:, None]
     v = var / mon[:, None] ** 2 + np.square(m.intensity) * (mvar / mon ** 4)[:, None]
     return _with(m, z, v, {"step": "normalize_by_monitor"}, units=f"{m.units} / monitor")
@@ -509,7 +514,7 @@ def _channel(m: RixsMap, window, name: str, monitor, monitor_sigma, kind: str, i
     meta = {"channel": kind, "window_eV": None if window is None else list(_window(window, name)),
             "map": m.label, "max_pixels": npix}
     if monitor is not None:
-        mon, mvar = _monitor(monitor, m.excitation.size, monitor_sigma)
+        mon, mvar = _monitor(monitor, m.excitation, monitor_sigma)
         y = s / mon
         rel2 = np.divide(v, s ** 2, out=np.zeros_like(s), where=s != 0) + mvar / mon ** 2
         sig = np.abs(y) * np.sqrt(rel2)
