@@ -345,13 +345,15 @@ def rixs_map(transitions: EdgeTransitions, excitation, *, loss=None, emission=No
              polarization_in=None, polarization_out=None, powder: bool = False, final_fwhm: float = 0.1,
              resolution_fwhm: float = 0.2, elastic: bool = True, elastic_tol: float = 1e-5,
              margin_fwhm: float | None = WINDOW_MARGIN_FWHM, memory_gb: float = 1.0,
-             progress: bool = False) -> RixsMap:
+             progress: bool = False, method: str = "auto", temperature_k: float | None = None,
+             krylov=None, executor=None) -> RixsMap:
     """Kramers–Heisenberg mRIXS map on an absolute excitation axis and a loss or emission axis.
 
     Parameters
     ----------
-    transitions : EdgeTransitions
-        Eigenstates and dipoles of the edge (``rixsim.cluster.model`` makes one).
+    transitions : EdgeTransitions or ClusterModel
+        Eigenstates and dipoles of the edge (``rixsim.cluster.model`` makes one), or the model itself, which
+        lets ``method`` choose how to evaluate the formula.
     excitation : array_like
         Incident photon energies in eV (absolute), strictly increasing.
     loss, emission : array_like
@@ -379,6 +381,16 @@ def rixs_map(transitions: EdgeTransitions, excitation, *, loss=None, emission=No
         Working-set budget in GB (see :func:`plan_memory`).
     progress : bool
         Show a tqdm progress bar over incident-energy blocks.
+    method : {"auto", "dense", "krylov"}
+        With a model: ``dense`` diagonalises both sectors (:meth:`ClusterModel.transitions`), ``krylov``
+        never does (:mod:`rixsim.spectroscopy.krylov`, for 10⁵–10⁶ states); ``auto`` takes Krylov above
+        :data:`rixsim.spectroscopy.krylov.DENSE_LIMIT` core-excited states.  With transitions: dense only.
+    temperature_k : float, optional
+        With a model: temperature (K) of the initial states (default 0 K).  Transitions carry their own.
+    krylov : KrylovOptions, optional
+        Convergence controls of the Krylov engine (:class:`rixsim.spectroscopy.krylov.KrylovOptions`).
+    executor : concurrent.futures-style executor, optional
+        Krylov engine only: runs blocks of incident energies in parallel (identical result).
 
     Returns
     -------
@@ -387,6 +399,22 @@ def rixs_map(transitions: EdgeTransitions, excitation, *, loss=None, emission=No
 
     .. math::  I(\\omega, \\ell) = \\sum_g p_g \\sum_f |A_{fg}(\\omega)|^2 V(\\ell - E_f + E_g)
     """
+    if method not in ("auto", "dense", "krylov"):
+        raise InputError(f"method must be 'auto', 'dense' or 'krylov'; got {method!r}")
+    if not isinstance(transitions, EdgeTransitions) and hasattr(transitions, "dipole_operators"):
+        from rixsim.spectroscopy import krylov as _krylov
+        model = transitions
+        t_k = 0.0 if temperature_k is None else validate.nonnegative(temperature_k, "temperature_k", "K")
+        if method == "krylov" or (method == "auto" and model.basis(True).dim > _krylov.DENSE_LIMIT):
+            return _krylov.krylov_rixs_map(
+                model, excitation, loss=loss, emission=emission, geometry=geometry,
+                polarization_in=polarization_in, polarization_out=polarization_out, powder=powder,
+                final_fwhm=final_fwhm, resolution_fwhm=resolution_fwhm, elastic=elastic, elastic_tol=elastic_tol,
+                margin_fwhm=margin_fwhm, memory_gb=memory_gb, progress=progress, temperature_k=t_k,
+                krylov=krylov, executor=executor)
+        transitions = model.transitions(temperature_k=t_k)
+    elif method == "krylov" or temperature_k is not None:
+        raise InputError("method='krylov' and temperature_k need a model, not precomputed transitions")
     tr = _check_transitions(transitions)
     exc = validate.energy_axis(excitation, "excitation")
     if (loss is None) == (emission is None):
@@ -446,7 +474,7 @@ def rixs_map(transitions: EdgeTransitions, excitation, *, loss=None, emission=No
         z = inel + el
     else:
         z = inel
-    meta = dict(final_fwhm=fl, resolution_fwhm=fg, channels=ch.label, powder=bool(powder),
+    meta = dict(final_fwhm=fl, resolution_fwhm=fg, channels=ch.label, powder=bool(powder), method="dense",
                 elastic=bool(elastic), elastic_tol=tol, temperature_k=tr.temperature_k,
                 n_final=int(f_idx.size), n_initial=int(g_idx.size), block=plan.block,
                 transitions_meta=dict(tr.meta))
