@@ -154,7 +154,7 @@ def write_nexus_scan(path, energy, channels: dict) -> Path:
         entry.attrs["NX_class"] = "NXentry"
         data = entry.create_group("data")
         data.attrs["NX_class"] = "NXdata"
-        data.attrs["signal"] = list(channels)[0]
+        data.attrs["signal"] = next(iter(channels))
         data.attrs["axes"] = "energy"
         d = data.create_dataset("energy", data=np.asarray(energy, float))
         d.attrs["units"] = "eV"

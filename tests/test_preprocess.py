@@ -1,5 +1,6 @@
 """Map preprocessing: count-conserving rebinning, the elastic-line calibration, and ROI channels whose error bars
 cover the truth as often as one standard deviation should (simulated Poisson data with known means)."""
+import layout_writers as lw
 import numpy as np
 import pytest
 
@@ -21,7 +22,6 @@ from rixsim.analysis.preprocess import (
 from rixsim.errors import InputError
 from rixsim.io import read_als_rixs
 from rixsim.results import RixsMap, Scan
-import layout_writers as lw
 
 EXC = np.linspace(636.0, 644.0, 9)
 EMI = np.linspace(520.0, 650.0, 131)  # 1 eV pixels: O K (≈525 eV) and the Mn L3 region
@@ -179,8 +179,9 @@ def test_rebin_refuses_bad_edges():
 # Elastic line → emission energy
 # --------------------------------------------------------------------------------------------------------------
 
-def _pixel_map(rng, coef, origin=1000.0, npix=2048, exc=np.linspace(770.0, 790.0, 11), amp=800.0):
+def _pixel_map(rng, coef, origin=1000.0, npix=2048, exc=None, amp=800.0):
     """A CCD map with an elastic peak at the pixel p where E(p) = excitation, for E(p) = Σ c_k (p − origin)^k."""
+    exc = np.linspace(770.0, 790.0, 11) if exc is None else exc
     p = np.arange(npix, dtype=float)
     energy = sum(c * (p - origin) ** k for k, c in enumerate(coef))
     centre = np.interp(exc, energy, p) if energy[-1] > energy[0] else np.interp(exc, energy[::-1], p[::-1])

@@ -4,10 +4,10 @@ reads the measured Fe L2,3 files of ../shared/data."""
 import warnings
 
 import h5py
+import layout_writers as lw
 import numpy as np
 import pytest
 
-import layout_writers as lw
 from rixsim.errors import InputError
 from rixsim.io import (
     AlsRixsScan,
@@ -301,7 +301,7 @@ def test_als_folder_round_trip(tmp_path, newline):
 
 
 def test_als_unsorted_points_are_sorted_with_their_spectra(tmp_path):
-    folder, energy, chans, ccd = _als(tmp_path, energy=np.array([777.0, 775.0, 776.0]))
+    folder, _, chans, ccd = _als(tmp_path, energy=np.array([777.0, 775.0, 776.0]))
     r = read_als_rixs(folder / "CoL3_16491-AI.txt")
     np.testing.assert_allclose(r.scan.energy, [775.0, 776.0, 777.0])
     np.testing.assert_array_equal(r.ccd.intensity, ccd[[1, 2, 0]])

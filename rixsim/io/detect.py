@@ -42,6 +42,7 @@ def detect_format(path) -> str:
         raise InputError(f"file '{p}' is empty")
     if start.startswith(_HDF5_SIGNATURE):
         import h5py
+
         from rixsim.io.larch import is_larch_rixs
         with h5py.File(p, "r") as f:
             return "larch" if is_larch_rixs(f) else "nexus"

@@ -94,7 +94,7 @@ def read_larch_rixs(path, *, use: str = "points", regrid=None, allow_negative: b
             raise InputError(f"{source}: Larch RIXS file without the dataset(s) {missing} needed for use={use!r}")
         arrays = {k: np.asarray(f[k][()], dtype=float) for k in wanted}
         meta = {"source": str(p), "format": "larch rixs"}
-        for k in f.keys():
+        for k in f:
             v = _text(f, k)
             if isinstance(v, (str, int, float, bool)):
                 meta[k] = v
