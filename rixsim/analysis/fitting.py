@@ -50,7 +50,9 @@ iteratively reweighted least squares towards the Poisson maximum likelihood, who
 matrix (data-based weights alone understate σ by 5–15 % at ~10³ counts: 1σ coverage 0.63 instead of 0.68).
 The covariance is lmfit's (``leastsq``:
 :math:`(J^TJ)^{-1}` at the minimum); it is multiplied by the reduced χ² only when ``scale_covar`` is true —
-by default only for unweighted fits, whose χ² has no absolute meaning.  ``r_factor`` is
+by default only for unweighted fits, whose χ² has no absolute meaning.  The result is a
+:class:`~rixsim.fit_result.FitResult` whose ``health`` says which parameters the data do not determine and
+whether χ² agrees with counting statistics; ``details["r_factor"]`` is
 :math:`\\sum (y - y_{\\rm model})^2 / \\sum y^2` over the fitted points (unweighted).
 """
 from __future__ import annotations
@@ -69,9 +71,10 @@ from rixsim import validate
 from rixsim.cluster.crystal_field import CrystalField
 from rixsim.cluster.transitions import EdgeTransitions
 from rixsim.errors import ConvergenceError, InputError
+from rixsim.analysis.fit_result import FitResult, from_minimizer
 from rixsim.results import RixsMap, Spectrum
 
-__all__ = ["HAMILTONIAN_PARAMETERS", "SPECTRAL_PARAMETERS", "FitModel", "ModelFitResult", "fit_xas",
+__all__ = ["HAMILTONIAN_PARAMETERS", "SPECTRAL_PARAMETERS", "FitModel", "FitResult", "fit_xas",
            "fit_rixs_map", "simulate_xas", "simulate_rixs_map", "guess_edge_offset"]
 
 log = logging.getLogger(__name__)
@@ -82,15 +85,21 @@ _SLATER_NAMES = ("slater_scale", "dd_scale", "pd_scale", "f2dd_scale", "f4dd_sca
 _CT_NAMES = ("delta", "udd", "upd", "veg", "vt2g", "tenq_ligand")
 HAMILTONIAN_PARAMETERS = _CF_NAMES + _SLATER_NAMES + _CT_NAMES
 SPECTRAL_PARAMETERS = ("edge_offset", "l3_fwhm", "l2_fwhm", "gauss_fwhm", "final_fwhm", "resolution_fwhm",
-                       "elastic_scale", "scale", "background", "background_slope")
-_XAS_ONLY = ("gauss_fwhm",)
+                       "elastic_scale", "scale", "background", "background_slope", "edge_step", "step_fwhm")
+_XAS_ONLY = ("gauss_fwhm", "edge_step", "step_fwhm")
 _RIXS_ONLY = ("final_fwhm", "resolution_fwhm", "elastic_scale")
 _CF_ALLOWED = {"Oh": ("tendq",), "D4h": ("tendq", "ds", "dt"), "D3d": ("tendq", "dsigma", "dtau")}
 _DEFAULT_SLATER = 0.8      # as rixsim.cluster.model.DEFAULT_SLATER_SCALE
 # the cached transitions carry these reference core-hole widths, from which each state's 2p3/2 character
 # c is read back: fwhm_ref = c·1 + (1 − c)·2  →  c = 2 − fwhm_ref
 _REF_L3, _REF_L2 = 1.0, 2.0
-_WIDTH_NAMES = ("l3_fwhm", "l2_fwhm", "gauss_fwhm", "final_fwhm", "resolution_fwhm")
+_WIDTH_NAMES = ("l3_fwhm", "l2_fwhm", "gauss_fwhm", "final_fwhm", "resolution_fwhm", "step_fwhm")
+_ENERGY_NAMES = _CF_NAMES + _CT_NAMES + _WIDTH_NAMES + ("edge_offset",)
+#: σ above which a signed energy parameter counts as undetermined: max(|value|, this) eV (fit health)
+_ENERGY_SIGMA_FLOOR = 0.1
+#: σ (eV) above which the edge offset counts as undetermined (fit health)
+_OFFSET_SIGMA_LIMIT = 1.0
+_STEP_FWHM_MIN = 1e-3
 #: expected counts below which Poisson weights 1/μ are floored (second stage of a Poisson fit)
 MU_FLOOR = 0.5
 
@@ -147,6 +156,7 @@ class FitModel:
         self._cache_size = max(1, int(cache_size))
         self.fast_hamiltonian = bool(fast_hamiltonian)
         self._affine = None
+        self._blocks = None
         self.n_evaluations = 0
         self.n_diagonalisations = 0
 
@@ -163,7 +173,8 @@ class FitModel:
              "soc_3d_scale": 1.0, "soc_2p_scale": 1.0, "tenq_ligand": 0.0,
              "edge_offset": self._tabulated.edge_offset, "l3_fwhm": self._tabulated.l3_fwhm,
              "l2_fwhm": self._tabulated.l2_fwhm, "gauss_fwhm": 0.2, "final_fwhm": 0.05, "resolution_fwhm": 0.1,
-             "elastic_scale": 1.0, "scale": 1.0, "background": 0.0, "background_slope": 0.0}
+             "elastic_scale": 1.0, "scale": 1.0, "background": 0.0, "background_slope": 0.0, "edge_step": 0.0,
+             "step_fwhm": 1.0}
         allowed = set(self.allowed_parameters(kind))
         return {k: v for k, v in d.items() if k in allowed}
 
@@ -256,37 +267,145 @@ class FitModel:
                     terms.append((nm, hk))
             affine[core] = (basis, h0.tocsr(), terms)
         self._affine = affine
-        self._dipoles = zero.dipole_operators()
+        self._zero = zero
+        self._dipoles = [d.tocsr() for d in zero.dipole_operators()]
         return affine
 
     def _ct_probe(self) -> dict:
         return {"delta": 0.0, "udd": 0.0, "upd": 0.0, "veg": 0.0} if self.charge_transfer else {}
 
-    def reference_transitions(self, values: Mapping[str, float]) -> EdgeTransitions:
+    def _dense_blocks(self):
+        """Per sector, the symmetry blocks of the union of the sparsity patterns of all terms (exact invariant
+        subspaces for every parameter value), each with the dense block of ``H_0`` and of every ``H_k``; and
+        the 2p₃/₂-hole number per core-excited block.  Built once; a new eigensystem then costs only the
+        dense sums ``H_0 + Σ θ_k H_k`` and one real LAPACK ``eigh`` (MRRR, ``driver="evr"``) per block."""
+        if getattr(self, "_blocks", None) is not None:
+            return self._blocks
+        from rixsim.cluster.model import symmetry_blocks
+        affine = self._terms()
+        out = {}
+        for core, (basis, h0, terms) in affine.items():
+            pattern = abs(h0)
+            for _, hk in terms:
+                pattern = pattern + abs(hk)
+            mats = [h0] + [hk for _, hk in terms]
+            real = all(np.abs(m.data.imag).max(initial=0.0) < 1e-13 for m in mats)
+            blocks = []
+            for idx in symmetry_blocks(pattern.tocsr()):
+                def dense(m, idx=idx):
+                    d = m[idx][:, idx].toarray()
+                    return np.ascontiguousarray(d.real) if real else d
+                parts = [(nm, dense(hk)) for nm, hk in terms]
+                blocks.append((idx, dense(h0), [(nm, d) for nm, d in parts if np.any(d)]))
+            out[core] = blocks
+        n32 = self._zero.j32_hole_operator().tocsr()
+        out["n32"] = [np.real(n32[idx][:, idx].toarray()) for idx, _, _ in out[True]]
+        self._blocks = out
+        return out
+
+    def _fast_transitions(self, values: Mapping[str, float], cutoff: Optional[float]) -> EdgeTransitions:
+        """:class:`EdgeTransitions` from the dense affine blocks (same content as
+        :meth:`ClusterModel.transitions`, initial states up to ``cutoff`` eV)."""
+        import scipy.linalg as sla
+        from rixsim.cluster.model import boltzmann_weights
+        raw = self._raw_values(values)
+        blocks = self._dense_blocks()
+        eig = {}
+        for core in (False, True):
+            parts = []
+            for idx, h0, terms in blocks[core]:
+                h = h0.copy()
+                for nm, hk in terms:
+                    c = raw.get(nm, 0.0)
+                    if c != 0.0:
+                        h += c * hk
+                w, v = sla.eigh(h, driver="evr", overwrite_a=True, check_finite=False)
+                parts.append((idx, w, v))
+            eig[core] = parts
+        e_all = np.concatenate([w for _, w, _ in eig[False]])
+        e0 = e_all.min()
+        keep_state = [(idx, w, v, (w - e0) <= cutoff if cutoff is not None else np.ones(w.size, bool))
+                      for idx, w, v in eig[False]]
+        dim_i = sum(idx.size for idx, _, _ in eig[False])
+        e_i = np.concatenate([w[k] for _, w, _, k in keep_state]) - e0
+        order_i = np.argsort(e_i, kind="stable")
+        e_i = e_i[order_i]
+        real = all(np.isrealobj(v) for _, _, v in eig[False] + eig[True])
+        v_i = np.zeros((dim_i, e_i.size), dtype=float if real else complex)
+        col = 0
+        cols_i = np.empty(e_i.size, dtype=np.int64)
+        cols_i[order_i] = np.arange(e_i.size)
+        for idx, w, v, k in keep_state:
+            n = int(k.sum())
+            v_i[np.ix_(idx, cols_i[col:col + n])] = v[:, k]
+            col += n
+        e_m = np.concatenate([w for _, w, _ in eig[True]]) - e0
+        dip = np.zeros((3, e_m.size, e_i.size), dtype=complex)
+        c32 = np.empty(e_m.size)
+        start = 0
+        x = [ta @ v_i for ta in self._dipoles]                  # (dim_m, n_keep) per component
+        for b, (idx, w, v) in enumerate(eig[True]):
+            sl = slice(start, start + w.size)
+            for a in range(3):
+                xa = x[a][idx]
+                dip[a, sl, :] = v.T @ xa if np.isrealobj(v) else v.conj().T @ xa
+            c32[sl] = np.einsum("ij,ij->j", v.conj(), blocks["n32"][b] @ v).real
+            start += w.size
+        order_m = np.argsort(e_m, kind="stable")
+        c32 = np.clip(c32[order_m], 0.0, 1.0)
+        fwhm = c32 * _REF_L3 + (1.0 - c32) * _REF_L2
+        return EdgeTransitions(e_i, boltzmann_weights(e_i, self.temperature_k), e_m[order_m], fwhm,
+                               dip[:, order_m, :], edge_offset=self._zero.edge_offset,
+                               temperature_k=self.temperature_k,
+                               meta={"model": self._zero.name, "n_d": self._zero.n_d})
+
+    def reference_transitions(self, values: Mapping[str, float], *, populated_only: bool = False) -> EdgeTransitions:
         """Eigenstates and dipoles for the Hamiltonian parameters in ``values`` (cached), with the reference
-        core-hole widths (1 eV for pure 2p₃/₂ holes, 2 eV for pure 2p₁/₂)."""
-        key = self._hamiltonian_key(values)
+        core-hole widths (1 eV for pure 2p₃/₂ holes, 2 eV for pure 2p₁/₂).  ``populated_only`` keeps only
+        the initial states an absorption spectrum needs (Boltzmann factor above e⁻³⁰), as
+        :func:`rixsim.spectroscopy.xas.xas` does."""
+        return self._entry(values, populated_only)["tr"]
+
+    def _entry(self, values: Mapping[str, float], populated_only: bool) -> dict:
+        from rixsim.cluster.model import K_B_EV
+        cutoff = 30.0 * K_B_EV * self.temperature_k + 1e-5 if populated_only else self.max_initial_energy
+        key = (self._hamiltonian_key(values), cutoff)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        model = self.cluster_model(values)
-        if self.fast_hamiltonian:
-            raw = self._raw_values(values)
-            sectors = {}
-            for core, (basis, h0, terms) in self._terms().items():
-                h = h0.copy()
-                for nm, hk in terms:
-                    if raw[nm] != 0.0:
-                        h = h + raw[nm] * hk
-                h.eliminate_zeros()
-                sectors[core] = h
-            model.use_hamiltonians(sectors[False], sectors[True], self._dipoles)
-        tr = model.transitions(self.temperature_k, self.max_initial_energy)
+        if self.fast_hamiltonian and self._has_core_states():
+            tr = self._fast_transitions(values, cutoff)
+        else:
+            tr = self.cluster_model(values).transitions(self.temperature_k, cutoff)
         self.n_diagonalisations += 1
-        self._cache[key] = tr
+        entry = {"tr": tr, "sticks": {}}
+        self._cache[key] = entry
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
-        return tr
+        return entry
+
+    def _has_core_states(self) -> bool:
+        self._terms()
+        return self._zero.basis(True).dim > 0 and bool(self._zero._configurations(True))
+
+    def _sticks(self, values: Mapping[str, float], polarization) -> tuple:
+        """Cached XAS sticks of the reference transitions: (energy relative to the edge offset, intensity,
+        2p₃/₂ character c) and the L3 and L2 centroids (relative, eV) of the isotropic spectrum."""
+        from rixsim.spectroscopy.xas import xas_sticks
+        entry = self._entry(values, populated_only=True)
+        pkey = polarization if isinstance(polarization, str) else tuple(np.asarray(polarization, float).ravel())
+        if pkey not in entry["sticks"]:
+            tr = entry["tr"]
+
+            def split(st):
+                c = np.clip((_REF_L2 - st.fwhm) / (_REF_L2 - _REF_L3), 0.0, 1.0)
+                return st.energy - tr.edge_offset, st.intensity, c
+            iso = split(xas_sticks(tr, "isotropic", self.temperature_k))
+            w3, w2 = iso[1] * iso[2], iso[1] * (1.0 - iso[2])
+            cen = tuple(float(np.sum(w * iso[0]) / np.sum(w)) if np.sum(w) > 0 else 0.0 for w in (w3, w2))
+            st = iso if pkey == "isotropic" else split(xas_sticks(tr, polarization, self.temperature_k))
+            entry["sticks"][pkey] = (st, cen)
+        return entry["sticks"][pkey]
 
     def transitions(self, values: Mapping[str, float]) -> EdgeTransitions:
         """:class:`EdgeTransitions` with ``edge_offset``, ``l3_fwhm`` and ``l2_fwhm`` of ``values`` applied
@@ -302,14 +421,32 @@ class FitModel:
 
     # ---- spectra ------------------------------------------------------------------------------------
     def xas(self, energies, values: Mapping[str, float], polarization="isotropic") -> np.ndarray:
-        """Model XAS ``s·S + b0 + b1 (E − Ē)`` on ``energies`` (absolute eV, increasing)."""
-        from rixsim.spectroscopy.xas import xas
+        """Model XAS ``s·S + h·step + b0 + b1 (E − Ē)`` on ``energies`` (absolute eV, increasing).
+
+        ``S`` is the cluster absorption (:func:`rixsim.spectroscopy.xas.xas`, Lorentzian L3/L2 widths and
+        the Gaussian ``gauss_fwhm``); ``step`` the L3 and L2 continuum steps of
+        :func:`rixsim.analysis.edge_step.edge_steps` (arctan, 2:1, FWHM ``step_fwhm``) of total height
+        ``edge_step`` (data units) at the model's L3 and L2 centroids.  Only a change of a Hamiltonian
+        parameter recomputes eigenstates and sticks; the rest is one broadening of cached sticks."""
+        from rixsim.spectroscopy import broadening
         v = self._complete(values, "xas")
         e = np.asarray(energies, dtype=float)
-        spec = xas(self.transitions(v), e, polarization=polarization, temperature_k=self.temperature_k,
-                   gauss_fwhm=v["gauss_fwhm"])
+        (e_rel, inten, c32), cen = self._sticks(v, polarization)
         self.n_evaluations += 1
-        return v["scale"] * spec.intensity + _background(e, v)
+        if e_rel.size:
+            widths = np.maximum(c32 * v["l3_fwhm"] + (1.0 - c32) * v["l2_fwhm"], 0.0)
+            if v["gauss_fwhm"] == 0 and np.any(widths == 0):
+                raise InputError("zero Lorentzian width with gauss_fwhm = 0 gives delta lines; set a width > 0")
+            spec = broadening.broaden_sticks(e, v["edge_offset"] + e_rel, inten, widths, v["gauss_fwhm"])
+        else:
+            spec = np.zeros_like(e)
+        y = v["scale"] * spec + _background(e, v)
+        if v["edge_step"] != 0.0:
+            from rixsim.analysis.edge_step import edge_steps
+            st = edge_steps(e, v["edge_offset"] + cen[0], v["edge_offset"] + cen[1], v["step_fwhm"],
+                            height=v["edge_step"])
+            y = y + st["L3"] + st["L2"]
+        return y
 
     def rixs(self, excitation, second, values: Mapping[str, float], *, on_loss_axis: bool = True,
              **rixs_kwargs) -> np.ndarray:
@@ -362,68 +499,10 @@ def simulate_rixs_map(model: FitModel, excitation, *, loss=None, emission=None,
 
 
 # --------------------------------------------------------------------------------------------- the result
-@dataclass(frozen=True, eq=False)   # arrays inside: element-wise == would be ambiguous
-class ModelFitResult:
-    """Result of :func:`fit_xas` or :func:`fit_rixs_map`.
-
-    Attributes
-    ----------
-    values : mapping name → float
-        Every parameter of the fit (varied and fixed), eV where an energy.
-    sigmas : mapping name → float
-        1σ uncertainty of each parameter (0 for fixed ones).
-    varied : tuple of str
-        Names of the varied parameters, in the order of ``covariance`` and ``correlation``.
-    covariance, correlation : ndarray, shape (n_varied, n_varied)
-    chi_square, reduced_chi_square : float
-        Weighted χ² and χ²/(N − n_varied).
-    r_factor : float
-        :math:`\\sum (y - y_{model})^2 / \\sum y^2` (unweighted).
-    n_points : int
-    weighting : str
-        "poisson", "user" or "unweighted".
-    covariance_scaled : bool
-        Whether the covariance was multiplied by the reduced χ².
-    best_fit : Spectrum or RixsMap
-        The model at the best-fit values on the data's axes.
-    residual : ndarray
-        Weighted residual (y − y_model)/σ, shape of the data (Poisson: σ = √μ̂ of the second stage).
-    n_evaluations, n_diagonalisations : int
-        Spectra/maps computed and eigensystems computed during this fit.
-    message : str
-        lmfit's message.
-    at_bounds : tuple of str
-        Varied parameters that ended within 1e-4 (relative to the bound interval or the value) of a bound:
-        their σ describe a constrained fit and deserve suspicion.
-    report : str
-        lmfit's fit report.
-    """
-
-    values: Mapping[str, float]
-    sigmas: Mapping[str, float]
-    varied: tuple
-    covariance: np.ndarray
-    correlation: np.ndarray
-    chi_square: float
-    reduced_chi_square: float
-    r_factor: float
-    n_points: int
-    weighting: str
-    covariance_scaled: bool
-    best_fit: Any
-    residual: np.ndarray
-    n_evaluations: int
-    n_diagonalisations: int
-    message: str = ""
-    at_bounds: tuple = ()
-    report: str = field(default="", repr=False)
-
-    def correlation_of(self, a: str, b: str) -> float:
-        """Correlation coefficient of two varied parameters."""
-        for nm in (a, b):
-            if nm not in self.varied:
-                raise InputError(f"{nm!r} was not varied; varied parameters: {list(self.varied)}")
-        return float(self.correlation[self.varied.index(a), self.varied.index(b)])
+#: the result of :func:`fit_xas` and :func:`fit_rixs_map` is the common :class:`~rixsim.fit_result.FitResult`
+#: (``kind`` "xas" or "map"; ``details``: ``r_factor``, ``n_diagonalisations``, lmfit's ``report``); the old
+#: name is kept for code that imports it
+ModelFitResult = FitResult
 
 
 # ------------------------------------------------------------------------------------------------ fitting
@@ -483,8 +562,8 @@ def _parameters(model: FitModel, kind: str, start, vary):
         if not np.isfinite(val):
             raise InputError(f"start value of {nm} must be finite; got {val!r}")
         lo, hi = -np.inf, np.inf
-        if nm in _WIDTH_NAMES or nm.endswith("_scale"):
-            lo = 0.0
+        if _nonnegative(nm):
+            lo = _STEP_FWHM_MIN if nm == "step_fwhm" else 0.0
         b = bounds.get(nm)
         if b is not None:
             try:
@@ -497,6 +576,11 @@ def _parameters(model: FitModel, kind: str, start, vary):
                 raise InputError(f"bounds of {nm} must satisfy min < max and contain the start {val}; got {b!r}")
         params.add(nm, value=val, vary=nm in bounds, min=lo, max=hi)
     return params
+
+
+def _nonnegative(name: str) -> bool:
+    """Widths, every scale factor (``scale`` included) and the edge-step height are kept ≥ 0."""
+    return name in _WIDTH_NAMES or name == "scale" or name.endswith("_scale") or name == "edge_step"
 
 
 def _minimise(evaluate, params, ydat, sig, scale_covar, max_nfev, method):
@@ -531,7 +615,7 @@ def _minimise(evaluate, params, ydat, sig, scale_covar, max_nfev, method):
 
 
 def _run(evaluate, params, model: FitModel, y: np.ndarray, yfit: np.ndarray, sig: np.ndarray, weighting: str,
-         scale_covar, max_nfev, method: str, make_best, counts0: tuple):
+         scale_covar, max_nfev, method: str, make_best, counts0: tuple, kind: str, data) -> FitResult:
     import lmfit
 
     n_varied = sum(p.vary for p in params.values())
@@ -549,52 +633,37 @@ def _run(evaluate, params, model: FitModel, y: np.ndarray, yfit: np.ndarray, sig
         sig = np.sqrt(np.maximum(evaluate(out.params.valuesdict()), MU_FLOOR))
         yfit = y
         out = _minimise(evaluate, out.params, yfit, sig, scale_covar, max_nfev, method)
-    varied = tuple(out.var_names)
-    at_bound = tuple(nm for nm in varied if _at_bound(out.params[nm]))
-    last = {nm: round(float(out.params[nm].value), 6) for nm in varied}
-    if not out.errorbars or out.covar is None:
-        hint = f" (at a bound: {list(at_bound)})" if at_bound else ""
-        raise ConvergenceError("the fit converged but its uncertainties could not be estimated (singular or "
-                               f"indefinite covariance{hint}); a parameter is undetermined by these data or "
-                               f"degenerate with another — fix it or widen the data range. Last values: {last}")
-    cov = np.asarray(out.covar, dtype=float)
-    sd = np.sqrt(np.diag(cov))
-    if not np.all(np.isfinite(sd)) or (sd <= 0).any():
-        raise ConvergenceError(f"non-finite or zero uncertainties {dict(zip(varied, sd))}")
-    corr = cov / np.outer(sd, sd)
-    values = {nm: float(p.value) for nm, p in out.params.items()}
-    sigmas = {nm: 0.0 for nm in values}
-    sigmas.update({nm: float(s) for nm, s in zip(varied, sd)})
-    best = make_best(values)
+    best = make_best(out.params.valuesdict())
     res = (yfit - best.intensity) / sig
     r_factor = float(np.sum((y - best.intensity) ** 2) / np.sum(y ** 2))
-    chi2 = float(np.sum(res ** 2))
-    return ModelFitResult(
-        values=MappingProxyType(values), sigmas=MappingProxyType(sigmas), varied=varied, covariance=_ro(cov),
-        correlation=_ro(corr), chi_square=chi2, reduced_chi_square=chi2 / (y.size - len(varied)),
-        r_factor=r_factor, n_points=int(y.size), weighting=weighting, covariance_scaled=bool(scale_covar),
-        best_fit=best, residual=_ro(res), n_evaluations=model.n_evaluations - ev0,
-        n_diagonalisations=model.n_diagonalisations - dg0, message=str(out.message), at_bounds=at_bound,
-        report=lmfit.fit_report(out))
+    values = out.params.valuesdict()
+    limits = {}
+    for nm in out.var_names:
+        if nm == "edge_offset":
+            limits[nm] = _OFFSET_SIGMA_LIMIT
+        elif nm in _CF_NAMES + _CT_NAMES:
+            limits[nm] = max(abs(values[nm]), _ENERGY_SIGMA_FLOOR)
+    units = {nm: "eV" for nm in values if nm in _ENERGY_NAMES}
+    units["background_slope"] = "1/eV"
+    result = from_minimizer(
+        out, kind=kind, data=data, best_fit=best, residual=res, weighting=_WEIGHTING_KIND[weighting],
+        n_evaluations=model.n_evaluations - ev0, units=units, sigma_limits=limits,
+        covariance_scaled=bool(scale_covar), label=f"{model.ion} {model.symmetry}"
+        + (" charge transfer" if model.charge_transfer else ""),
+        details={"r_factor": r_factor, "n_diagonalisations": model.n_diagonalisations - dg0,
+                 "report": lmfit.fit_report(out)})
+    if not result.health.trustworthy:
+        log.warning("fit not trustworthy: %s", "; ".join(result.health.reasons))
+    return result
 
 
-def _at_bound(p) -> bool:
-    lo, hi = p.min, p.max
-    span = (hi - lo) if np.isfinite(lo) and np.isfinite(hi) else max(abs(p.value), 1.0)
-    tol = 1e-4 * span
-    return bool((np.isfinite(lo) and p.value - lo <= tol) or (np.isfinite(hi) and hi - p.value <= tol))
-
-
-def _ro(a) -> np.ndarray:
-    a = np.array(a, dtype=float, copy=True)
-    a.setflags(write=False)
-    return a
+_WEIGHTING_KIND = {"poisson": "poisson", "user": "given sigma", "unweighted": "unit"}
 
 
 def fit_xas(data: Spectrum, model: FitModel, *, start: Mapping[str, float] | None = None, vary=None,
             sigma="poisson", energy_range: tuple[float, float] | None = None, polarization="isotropic",
             scale_covar: bool | None = None, allow_negative: bool = False, max_nfev: int | None = 2000,
-            method: str = "leastsq") -> ModelFitResult:
+            method: str = "leastsq") -> FitResult:
     """Fit model parameters to a measured XAS spectrum.
 
     Parameters
@@ -622,14 +691,15 @@ def fit_xas(data: Spectrum, model: FitModel, *, start: Mapping[str, float] | Non
 
     Returns
     -------
-    ModelFitResult
+    FitResult
 
     Raises
     ------
     InputError
         Bad data, names, bounds or σ.
     ConvergenceError
-        No convergence, or uncertainties that cannot be estimated.
+        No convergence.  Uncertainties that cannot be estimated do not raise: those σ are NaN and
+        ``result.health`` names the undetermined parameters (see :mod:`rixsim.fit_result`).
     """
     if not isinstance(data, Spectrum):
         raise InputError(f"data must be a Spectrum; got {type(data).__name__}")
@@ -650,7 +720,10 @@ def fit_xas(data: Spectrum, model: FitModel, *, start: Mapping[str, float] | Non
 
     def make_best(values):
         return Spectrum(e, evaluate(values), label=f"{model.ion} fit", meta={"values": values})
-    return _run(evaluate, params, model, y, yfit, sig, weighting, scale_covar, max_nfev, method, make_best, counts0)
+    kind = "xas"
+    fitted = Spectrum(e, y, label=data.label, units=data.units, meta=dict(data.meta))
+    return _run(evaluate, params, model, y, yfit, sig, weighting, scale_covar, max_nfev, method, make_best, counts0,
+                kind, fitted)
 
 
 def _is_lmfit(obj) -> bool:
@@ -673,7 +746,7 @@ def _auto_scale(params, evaluate, y, sig):
 
 def fit_rixs_map(data: RixsMap, model: FitModel, *, start: Mapping[str, float] | None = None, vary=None,
                  sigma="poisson", scale_covar: bool | None = None, allow_negative: bool = False,
-                 max_nfev: int | None = 2000, method: str = "leastsq", **rixs_kwargs) -> ModelFitResult:
+                 max_nfev: int | None = 2000, method: str = "leastsq", **rixs_kwargs) -> FitResult:
     """Fit model parameters to a whole RIXS map (2-D residual).
 
     Parameters
@@ -690,7 +763,7 @@ def fit_rixs_map(data: RixsMap, model: FitModel, *, start: Mapping[str, float] |
 
     Returns
     -------
-    ModelFitResult
+    FitResult
         ``best_fit`` is a :class:`RixsMap` on the data's axes.
 
     Raises
@@ -726,7 +799,9 @@ def fit_rixs_map(data: RixsMap, model: FitModel, *, start: Mapping[str, float] |
         if on_loss:
             return RixsMap(exc, None, z, loss=second, label=f"{model.ion} fit", meta={"values": values})
         return RixsMap(exc, second, z, label=f"{model.ion} fit", meta={"values": values})
-    return _run(evaluate, params, model, y, yfit, sig, weighting, scale_covar, max_nfev, method, make_best, counts0)
+    kind, fitted = "map", data
+    return _run(evaluate, params, model, y, yfit, sig, weighting, scale_covar, max_nfev, method, make_best, counts0,
+                kind, fitted)
 
 
 def guess_edge_offset(data, model: FitModel, values: Mapping[str, float] | None = None, **rixs_kwargs) -> float:
