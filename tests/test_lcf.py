@@ -58,11 +58,11 @@ def test_noise_free_mixture_is_exact():
     refs = _references()
     y = _mixture(refs, [0.2, 0.45, 0.35], E_REF) * 7.0
     r = fit_linear_combination(Spectrum(E_REF, y), refs, shift="none", sigma=1e-6, valences=VALENCES)
-    np.testing.assert_allclose(r.fraction_array(), [0.2, 0.45, 0.35], atol=1e-7)
+    np.testing.assert_allclose(r.fraction_array, [0.2, 0.45, 0.35], atol=1e-7)
     assert abs(r.scale - 7.0) < 1e-6
     assert abs(r.average_valence - (0.4 + 1.35 + 1.4)) < 1e-6
     assert abs(sum(r.fractions.values()) - 1) < 1e-12
-    np.testing.assert_allclose(r.fit.intensity + r.residual.intensity, y, atol=1e-9)
+    np.testing.assert_allclose(r.fit.intensity + r.residual_spectrum.intensity, y, atol=1e-9)
     np.testing.assert_allclose(sum(c.intensity for c in r.components.values()), r.fit.intensity, atol=1e-9)
 
 
@@ -83,8 +83,8 @@ def test_recovers_mixture_with_consistent_uncertainties(peak_counts):
     for _ in range(50):
         y = rng.poisson(counts).astype(float)
         r = fit_linear_combination(Spectrum(e, y), refs, valences=VALENCES, sigma="poisson")
-        f_fit.append(r.fraction_array())
-        f_sig.append(r.sigma_array())
+        f_fit.append(r.fraction_array)
+        f_sig.append(r.sigma_array)
         v_fit.append(r.average_valence)
         v_sig.append(r.average_valence_sigma)
         s_fit.append(r.shift)
@@ -116,8 +116,8 @@ def test_user_sigma_gaussian_noise_pulls():
     for _ in range(40):
         y = clean + rng.normal(0, sigma, e.size)
         r = fit_linear_combination(Spectrum(e, y), refs, sigma=sigma, fit_scale=False, shift="none")
-        pulls.append((r.fraction_array() - truth) / r.sigma_array())
-        assert r.weighting == "sigma"
+        pulls.append((r.fraction_array - truth) / r.sigma_array)
+        assert r.weighting == "given sigma"
     pulls = np.array(pulls)
     assert np.all((pulls.std(axis=0) > 0.7) & (pulls.std(axis=0) < 1.4)), pulls.std(axis=0)
 
@@ -128,7 +128,7 @@ def test_covariance_is_consistent():
     y = np.random.default_rng(3).poisson(_mixture(refs, [0.3, 0.3, 0.4], e, 0.1) * 2e4)
     r = fit_linear_combination(Spectrum(e, y.astype(float)), refs, valences=VALENCES)
     cov = r.fraction_covariance
-    np.testing.assert_allclose(np.sqrt(np.diag(cov)), r.sigma_array(), rtol=1e-12)
+    np.testing.assert_allclose(np.sqrt(np.diag(cov)), r.sigma_array, rtol=1e-12)
     np.testing.assert_allclose(cov.sum(axis=0), 0, atol=1e-12 * np.abs(cov).max() * 10)  # Σf fixed
     np.testing.assert_allclose(np.diag(r.correlation), 1, rtol=1e-12)
     assert np.all(np.abs(r.correlation) <= 1 + 1e-12)
@@ -147,7 +147,7 @@ def test_per_reference_shifts_and_background():
     y = _mixture(refs, [0.4, 0.35, 0.25], e, shifts=shifts) * 3.0 + 0.2 + 0.05 * u
     r = fit_linear_combination(Spectrum(e, y), refs, shift="per_reference", background_order=1, sigma=1e-6)
     np.testing.assert_allclose(r.shifts, shifts, atol=1e-5)
-    np.testing.assert_allclose(r.fraction_array(), [0.4, 0.35, 0.25], atol=1e-5)
+    np.testing.assert_allclose(r.fraction_array, [0.4, 0.35, 0.25], atol=1e-5)
     np.testing.assert_allclose(r.background_coefficients, [0.2, 0.05], atol=1e-5)
     np.testing.assert_allclose(r.background.intensity, 0.2 + 0.05 * u, atol=1e-5)
 
@@ -157,7 +157,7 @@ def test_free_weights_without_sum_constraint():
     y = _mixture(refs, [0.6, 0.5, 0.1], E_REF)
     r = fit_linear_combination(Spectrum(E_REF, y + 1e-3), refs, sum_to_one=False, shift="none",
                                sigma=1e-3, background_order=0, valences=VALENCES)
-    np.testing.assert_allclose(r.fraction_array(), [0.6, 0.5, 0.1], atol=1e-4)
+    np.testing.assert_allclose(r.fraction_array, [0.6, 0.5, 0.1], atol=1e-4)
     assert r.scale == 1.0
     assert abs(r.average_valence - (0.6 * 2 + 0.5 * 3 + 0.1 * 4) / 1.2) < 1e-4
 
@@ -187,7 +187,7 @@ def test_energy_range_restricts_the_fit():
     y = _mixture(refs, [0.3, 0.3, 0.4], E_REF)
     y[E_REF > 650] += 5.0  # garbage outside the window must not matter
     r = fit_linear_combination(Spectrum(E_REF, y), refs, energy_range=(635, 648), sigma=1e-6, shift="none")
-    np.testing.assert_allclose(r.fraction_array(), [0.3, 0.3, 0.4], atol=1e-6)
+    np.testing.assert_allclose(r.fraction_array, [0.3, 0.3, 0.4], atol=1e-6)
     assert r.data.energy[0] >= 635 and r.data.energy[-1] <= 648
 
 
@@ -295,8 +295,8 @@ def test_recovers_mixtures_of_simulated_mn_references(simulated_references):
     fits, sigs, vals, vsig, shifts = [], [], [], [], []
     for _ in range(50):
         r = fit_linear_combination(Spectrum(de, rng.poisson(counts).astype(float)), refs, valences=VALENCES)
-        fits.append(r.fraction_array())
-        sigs.append(r.sigma_array())
+        fits.append(r.fraction_array)
+        sigs.append(r.sigma_array)
         vals.append(r.average_valence)
         vsig.append(r.average_valence_sigma)
         shifts.append(r.shift)

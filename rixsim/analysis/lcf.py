@@ -44,120 +44,61 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from rixsim import validate
+from rixsim.analysis.fit_result import DerivedQuantity, FitResult, from_minimizer
 from rixsim.errors import ConvergenceError, InputError
 from rixsim.results import Spectrum
 
-__all__ = ["LCFResult", "fit_linear_combination", "fit_all_combinations"]
+__all__ = ["LCFResult", "LCF_DETAILS", "fit_linear_combination", "fit_all_combinations"]
 
 logger = logging.getLogger(__name__)
 
 _SHIFT_MODES = ("common", "per_reference", "none")
 
 
-@dataclass(frozen=True, eq=False)  # arrays inside: element-wise == would be ambiguous
-class LCFResult:
-    """Result of :func:`fit_linear_combination`.
+#: The result of :func:`fit_linear_combination` is the common :class:`~rixsim.fit_result.FitResult` (``kind``
+#: "lcf"); the old name is kept for code that imports it.
+LCFResult = FitResult
 
-    Attributes
-    ----------
-    names : tuple of str
-        Reference names, in the order of every array below.
-    fractions, fraction_sigmas : mapping name → float
-        Fitted fractions and their 1σ uncertainties.
-    fraction_covariance : ndarray, shape (n, n)
-        Covariance of the fractions (includes the dependent one when they sum to one).
-    shift, shift_sigma : float
-        Common energy shift of the references (eV) and its 1σ; with per-reference shifts the mean shift
-        (and NaN σ), with ``shift="none"`` 0 and 0.
-    shifts, shift_sigmas : ndarray, shape (n,)
-        Shift of each reference (eV) and its 1σ (0 when not varied).
-    scale, scale_sigma : float
-        Overall scale ``s`` (1 and 0 when fixed).
-    background_coefficients, background_sigmas : ndarray
-        Polynomial background coefficients ``b_k`` (see module docstring) and their 1σ; empty without one.
-    average_valence, average_valence_sigma : float or None
-        :math:`\\sum f_i v_i / \\sum f_i` and its 1σ through the covariance, when valences were given.
-    chi_square, reduced_chi_square : float
-        :math:`\\chi^2 = \\sum ((y - y_\\mathrm{fit})/\\sigma)^2` and :math:`\\chi^2/(N - n_\\mathrm{var})`.
-    n_points, n_varying : int
-        Points in the fit window, free variables.
-    parameter_names : tuple of str
-        The free lmfit variables (``t*`` stick-breaking, ``f*`` free weights, ``scale``, ``shift*``, ``b*``).
-    covariance, correlation : ndarray
-        Covariance and correlation matrices of the free variables, in ``parameter_names`` order.
-    data, fit, residual, background : Spectrum
-        The data in the fit window, the fitted curve, data − fit, and the background (zeros without one).
-    components : mapping name → Spectrum
-        Each reference's contribution :math:`s f_i R_i(E-\\delta_i)`.
-    valences : mapping name → float
-        Valences used for the average (empty when none were given).
-    weighting : str
-        ``"poisson"``, ``"sigma"`` or ``"none"``.
-    nfev : int
-        Function evaluations.
-    message : str
-        lmfit's message.
-    fixed_at_zero : tuple of str
-        References whose fractions were fixed at 0 (``at_bound="fix"``).
-    """
+#: LCF-specific items of ``FitResult.details`` (each also an attribute of the result):
+#:
+#: ``names`` (reference names, the order of every array), ``fractions``, ``fraction_sigmas`` (name → float),
+#: ``fraction_array``, ``sigma_array`` (the same in ``names`` order), ``fraction_covariance`` (n × n, includes
+#: the dependent fraction when they sum to one), ``shift``, ``shift_sigma`` (common shift, eV; with
+#: per-reference shifts their mean and NaN), ``shifts``, ``shift_sigmas`` (per reference), ``scale``,
+#: ``scale_sigma``, ``background_coefficients``, ``background_sigmas``, ``average_valence``,
+#: ``average_valence_sigma`` (None without valences), ``n_varying``, ``parameter_names`` (the free lmfit
+#: variables: ``t*`` stick-breaking, ``f*`` free weights, ``scale``, ``shift*``, ``b*``), ``fit``,
+#: ``residual_spectrum`` (data − fit, unweighted), ``background``, ``components`` (name → Spectrum
+#: :math:`s f_i R_i(E-\delta_i)`), ``valences``, ``nfev``, ``fixed_at_zero`` (references fixed at 0 by
+#: ``at_bound="fix"``).  ``derived`` holds ``fraction[name]`` and ``average_valence`` with their σ.
+LCF_DETAILS = ("names", "fractions", "fraction_sigmas", "fraction_array", "sigma_array", "fraction_covariance",
+               "shift", "shift_sigma", "shifts", "shift_sigmas", "scale", "scale_sigma", "background_coefficients",
+               "background_sigmas", "average_valence", "average_valence_sigma", "n_varying", "parameter_names",
+               "fit", "residual_spectrum", "background", "components", "valences", "nfev", "fixed_at_zero")
+_WEIGHTING_KIND = {"poisson": "poisson", "sigma": "given sigma", "none": "unit"}
 
-    names: tuple
-    fractions: Mapping[str, float]
-    fraction_sigmas: Mapping[str, float]
-    fraction_covariance: np.ndarray
-    shift: float
-    shift_sigma: float
-    shifts: np.ndarray
-    shift_sigmas: np.ndarray
-    scale: float
-    scale_sigma: float
-    background_coefficients: np.ndarray
-    background_sigmas: np.ndarray
-    average_valence: float | None
-    average_valence_sigma: float | None
-    chi_square: float
-    reduced_chi_square: float
-    n_points: int
-    n_varying: int
-    parameter_names: tuple
-    covariance: np.ndarray
-    correlation: np.ndarray
-    data: Spectrum
-    fit: Spectrum
-    residual: Spectrum
-    background: Spectrum
-    components: Mapping[str, Spectrum]
-    valences: Mapping[str, float] = field(default_factory=dict)
-    weighting: str = "none"
-    nfev: int = 0
-    message: str = ""
-    fixed_at_zero: tuple = ()
 
-    def fraction_array(self) -> np.ndarray:
-        """Fractions in ``names`` order."""
-        return np.array([self.fractions[n] for n in self.names])
+def _derived(d: Mapping) -> dict:
+    out = {f"fraction[{nm}]": DerivedQuantity(f"fraction[{nm}]", d["fractions"][nm], d["fraction_sigmas"][nm])
+           for nm in d["names"]}
+    if d["average_valence"] is not None:
+        out["average_valence"] = DerivedQuantity("average_valence", d["average_valence"],
+                                                 d["average_valence_sigma"])
+    return out
 
-    def sigma_array(self) -> np.ndarray:
-        """1σ of the fractions in ``names`` order."""
-        return np.array([self.fraction_sigmas[n] for n in self.names])
 
-    def summary(self) -> str:
-        """A short human-readable report."""
-        lines = [f"{n:>12s}: {self.fractions[n]:.4f} ± {self.fraction_sigmas[n]:.4f}" for n in self.names]
-        lines.append(f"{'shift':>12s}: {self.shift:+.4f} ± {self.shift_sigma:.4f} eV")
-        lines.append(f"{'scale':>12s}: {self.scale:.6g} ± {self.scale_sigma:.2g}")
-        if self.average_valence is not None:
-            lines.append(f"{'valence':>12s}: {self.average_valence:.4f} ± {self.average_valence_sigma:.4f}")
-        lines.append(f"{'chi2_red':>12s}: {self.reduced_chi_square:.4g}  (N={self.n_points}, "
-                     f"nvar={self.n_varying}, weighting={self.weighting})")
-        return "\n".join(lines)
+def _with_details(r: FitResult, **changes) -> FitResult:
+    d = dict(r.details)
+    d.update(changes)
+    d["fraction_array"] = _readonly([d["fractions"][nm] for nm in d["names"]])
+    d["sigma_array"] = _readonly([d["fraction_sigmas"][nm] for nm in d["names"]])
+    return dataclasses.replace(r, details=d, derived=_derived(d))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -281,7 +222,7 @@ def fit_linear_combination(data: Spectrum, references, *, valences: Mapping[str,
                            fit_scale: bool = True, shift: str = "common", max_shift: float = 2.0,
                            background_order: int | None = None, sigma="poisson",
                            scale_covar: bool | None = None, interpolation: str = "cubic",
-                           max_nfev: int | None = None, at_bound: str = "raise") -> LCFResult:
+                           max_nfev: int | None = None, at_bound: str = "raise") -> FitResult:
     """Fit ``data`` as a linear combination of reference spectra (see the module docstring for the model).
 
     Parameters
@@ -320,7 +261,9 @@ def fit_linear_combination(data: Spectrum, references, *, valences: Mapping[str,
 
     Returns
     -------
-    LCFResult
+    FitResult
+        ``kind`` "lcf"; the LCF items (fractions, shifts, components …) are in ``details`` (see
+        ``LCF_DETAILS``) and reachable as attributes; ``health`` says which parameters are not determined.
 
     Raises
     ------
@@ -363,7 +306,7 @@ class _AtBound(ConvergenceError):
         self.stuck = tuple(stuck)
 
 
-def _expand(r: LCFResult, names, keep, valences, stuck) -> LCFResult:
+def _expand(r: FitResult, names, keep, valences, stuck) -> FitResult:
     """Put a fit of the kept references back onto all references, with zero fractions for the rest."""
     n = len(names)
     cov = np.zeros((n, n))
@@ -374,7 +317,7 @@ def _expand(r: LCFResult, names, keep, valences, stuck) -> LCFResult:
     zero = Spectrum(r.fit.energy, np.zeros_like(r.fit.energy), units=r.fit.units, meta=dict(r.fit.meta))
     comps = {nm: r.components[nm] if nm in r.components else
              Spectrum(zero.energy, zero.intensity, label=nm, units=zero.units, meta=dict(zero.meta)) for nm in names}
-    return dataclasses.replace(
+    return _with_details(
         r, names=tuple(names),
         fractions=MappingProxyType({nm: r.fractions.get(nm, 0.0) for nm in names}),
         fraction_sigmas=MappingProxyType({nm: r.fraction_sigmas.get(nm, 0.0) for nm in names}),
@@ -385,7 +328,7 @@ def _expand(r: LCFResult, names, keep, valences, stuck) -> LCFResult:
 
 
 def _fit(data, references, *, valences, energy_range, sum_to_one, fit_scale, shift, max_shift,
-         background_order, sigma, scale_covar, interpolation, max_nfev) -> LCFResult:
+         background_order, sigma, scale_covar, interpolation, max_nfev) -> FitResult:
     import lmfit
 
     if not isinstance(data, Spectrum):
@@ -583,11 +526,9 @@ def _fit(data, references, *, valences, energy_range, sum_to_one, fit_scale, shi
 
     comps, bg = parts(p)
     model = comps.sum(axis=0) + bg
-    chi2 = float(np.sum(((y - model) / sig) ** 2))
-    dof = e.size - len(var_names)
     common_meta = {"lcf_references": list(names), "energy_range": [float(e[0]), float(e[-1])]}
     data_win = Spectrum(e, y, label=data.label, units=data.units, relative=data.relative, meta=dict(data.meta))
-    result = LCFResult(
+    details = dict(
         names=names,
         fractions=MappingProxyType({nm: float(fr[i]) for i, nm in enumerate(names)}),
         fraction_sigmas=MappingProxyType({nm: float(sig_f[i]) for i, nm in enumerate(names)}),
@@ -597,18 +538,20 @@ def _fit(data, references, *, valences, energy_range, sum_to_one, fit_scale, shi
         background_coefficients=_readonly([p[f"b{k}"].value for k in range(n_bg)]),
         background_sigmas=_readonly([sd_of(f"b{k}") for k in range(n_bg)]),
         average_valence=avg, average_valence_sigma=avg_sd,
-        chi_square=chi2, reduced_chi_square=chi2 / dof if dof > 0 else float("nan"),
-        n_points=int(e.size), n_varying=len(var_names), parameter_names=var_names,
-        covariance=_readonly(cov), correlation=_readonly(corr),
-        data=data_win,
+        n_varying=len(var_names), parameter_names=var_names,
         fit=Spectrum(e, model, label=f"LCF of {data.label}".strip(), units=data.units, meta=common_meta),
-        residual=Spectrum(e, y - model, label="data - fit", units=data.units, meta=common_meta),
+        residual_spectrum=Spectrum(e, y - model, label="data - fit", units=data.units, meta=common_meta),
         background=Spectrum(e, bg, label="background", units=data.units, meta=common_meta),
         components=MappingProxyType({nm: Spectrum(e, comps[i], label=nm, units=data.units, meta=common_meta)
                                      for i, nm in enumerate(names)}),
         valences=MappingProxyType({} if valences is None else {nm: float(valences[nm]) for nm in names}),
-        weighting=weighting, nfev=int(out.nfev), message=str(out.message),
-    )
+        nfev=int(out.nfev), fixed_at_zero=())
+    units = {nm: "eV" for nm in p if nm.startswith("shift")}
+    result = from_minimizer(out, kind="lcf", data=data_win, best_fit=details["fit"], residual=(y - model) / sig,
+                            weighting=_WEIGHTING_KIND[weighting], units=units, covariance_scaled=bool(scale_covar),
+                            label=f"LCF of {data.label} with {', '.join(names)}".replace("LCF of  ", "LCF "),
+                            details=details)
+    result = _with_details(result)
     logger.debug("LCF result\n%s", result.summary())
     return result
 
@@ -621,7 +564,7 @@ def _readonly(a) -> np.ndarray:
 
 def fit_all_combinations(data: Spectrum, references, *, min_components: int = 1,
                          max_components: int | None = None, valences: Mapping[str, float] | None = None,
-                         **kwargs) -> tuple[LCFResult, ...]:
+                         **kwargs) -> tuple[FitResult, ...]:
     """Fit every subset of the references (Athena's "fit all combinations"), best reduced χ² first.
 
     Parameters
@@ -636,7 +579,7 @@ def fit_all_combinations(data: Spectrum, references, *, min_components: int = 1,
 
     Returns
     -------
-    tuple of LCFResult
+    tuple of FitResult
         Sorted by ``reduced_chi_square``.  Subsets whose fit fails (ConvergenceError) are left out and logged
         at INFO level with the reason.  A lower χ² from more references is not by itself evidence for them:
         compare ``reduced_chi_square`` and look at the fraction uncertainties.
