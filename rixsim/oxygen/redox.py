@@ -53,6 +53,7 @@ import numpy as np
 
 from rixsim import validate
 from rixsim.errors import ConvergenceError, InputError
+from rixsim.fit_result import DerivedQuantity, FitParameter, FitResult, assess_health
 from rixsim.results import RixsMap, Spectrum
 
 __all__ = ["RedoxFit", "RedoxDecision", "SPFYQuickLook", "fit_redox_map", "decide", "detection_limit",
@@ -150,43 +151,14 @@ class RedoxDecision:
     rule: str
 
 
-@dataclass(frozen=True, eq=False)
-class RedoxFit:
-    """Result of :func:`fit_redox_map`.
-
-    Attributes
-    ----------
-    names : tuple of str
-        Component names in the order of ``covariance``: "lattice", "oxidised", extra names, "lattice_shift",
-        "bg_i_j".
-    amplitudes, sigmas : mapping name → float
-        Fitted amplitudes (peak counts per pixel for templates; counts for background coefficients) and 1σ.
-    covariance : ndarray
-    oxidised_amplitude, oxidised_sigma, lattice_amplitude : float
-    ratio, ratio_sigma : float
-        a_ox / a_lat and its 1σ (propagated with the covariance).
-    chi_square, reduced_chi_square : float
-        Pearson χ² = Σ (y − μ)²/μ (Poisson) or Σ ((y − μ)/σ)² (user σ), and per degree of freedom.
-    decision : RedoxDecision
-    best_fit : RixsMap
-    n_iterations : int
-        IRLS iterations.
-    """
-
-    names: tuple
-    amplitudes: Mapping[str, float]
-    sigmas: Mapping[str, float]
-    covariance: np.ndarray
-    oxidised_amplitude: float
-    oxidised_sigma: float
-    lattice_amplitude: float
-    ratio: float
-    ratio_sigma: float
-    chi_square: float
-    reduced_chi_square: float
-    decision: RedoxDecision
-    best_fit: Any = field(repr=False)
-    n_iterations: int = 0
+#: The result of :func:`fit_redox_map` is the common :class:`~rixsim.fit_result.FitResult` (``kind`` "redox").
+#: Its parameters are the amplitudes (peak counts per pixel for templates, counts for the background
+#: coefficients ``bg_i_j``; "lattice", "oxidised", extra names, "lattice_shift", ...), ``chi_square`` is Pearson's
+#: Σ (y − μ)²/μ (Poisson) or Σ ((y − μ)/σ)² (user σ), ``n_evaluations`` the IRLS iterations, ``derived`` holds
+#: ``ratio`` (a_ox / a_lat) and ``significance`` (a_ox / σ_ox), and ``details`` (also attributes): ``names``,
+#: ``amplitudes``, ``oxidised_amplitude``, ``oxidised_sigma``, ``lattice_amplitude``, ``ratio``, ``ratio_sigma``,
+#: ``decision`` (:class:`RedoxDecision`), ``n_iterations``.  The old name is kept for code that imports it.
+RedoxFit = FitResult
 
 
 # ------------------------------------------------------------------------------------------------ fitting
@@ -245,7 +217,7 @@ def _solve(a: np.ndarray, y: np.ndarray, w: np.ndarray):
 def fit_redox_map(data: RixsMap, lattice: RixsMap, oxidised: RixsMap, *, extra: Optional[Mapping[str, RixsMap]] = None,
                   background_order: int = 1, lattice_shift: bool = True, sigma="poisson", z_detect: float = 3.0,
                   relevant_fraction: float = 0.10, relevant_amplitude: Optional[float] = None,
-                  max_iterations: int = 50, tol: float = 1e-6) -> RedoxFit:
+                  max_iterations: int = 50, tol: float = 1e-6) -> FitResult:
     """Fit an O-K map as lattice + oxidised-oxygen + extra templates + smooth background; decide on the
     oxidised-oxygen feature (rule in the module docstring).
 
@@ -279,7 +251,8 @@ def fit_redox_map(data: RixsMap, lattice: RixsMap, oxidised: RixsMap, *, extra: 
 
     Returns
     -------
-    RedoxFit
+    FitResult
+        ``kind`` "redox" (see ``RedoxFit`` above for its items); ``details["decision"]`` is the verdict.
 
     Raises
     ------
@@ -358,12 +331,25 @@ def fit_redox_map(data: RixsMap, lattice: RixsMap, oxidised: RixsMap, *, extra: 
         best_map = RixsMap(data.excitation, None, best, loss=data.loss, label="redox fit")
     else:
         best_map = RixsMap(data.excitation, data.emission, best, label="redox fit")
+    if isinstance(sigma, str):
+        res = (y - a @ coef) / np.sqrt(mu)
+        weighting = "poisson"
+    else:
+        res = (y - a @ coef) / s
+        weighting = "given sigma"
+    params = {nm: FitParameter(nm, float(c), float(e), units="counts") for nm, c, e in zip(names, coef, sd)}
     dof = y.size - len(names)
-    return RedoxFit(names=names, amplitudes=MappingProxyType(dict(zip(names, map(float, coef)))),
-                    sigmas=MappingProxyType(dict(zip(names, map(float, sd)))), covariance=_ro(cov),
-                    oxidised_amplitude=a_o, oxidised_sigma=float(sd[i_o]), lattice_amplitude=a_l, ratio=float(ratio),
-                    ratio_sigma=ratio_sigma, chi_square=chi2, reduced_chi_square=chi2 / dof, decision=dec,
-                    best_fit=best_map, n_iterations=it)
+    corr = cov / np.outer(sd, sd)
+    health = assess_health(params, tuple(names), corr, chi2, dof, weighting)
+    derived = {"ratio": DerivedQuantity("ratio", float(ratio), ratio_sigma),
+               "significance": DerivedQuantity("significance", a_o / float(sd[i_o]), 1.0)}
+    return FitResult(kind="redox", data=data, best_fit=best_map, residual=res.reshape(y2.shape), parameters=params,
+                     varied=tuple(names), covariance=cov, correlation=corr, chi_square=chi2, dof=dof,
+                     weighting=weighting, success=True, n_evaluations=max(it, 1), health=health, derived=derived,
+                     label="O-K redox map", message=f"IRLS converged in {it} iterations" if it else "linear solve",
+                     details={"names": tuple(names), "amplitudes": MappingProxyType(dict(zip(names, map(float, coef)))),
+                              "oxidised_amplitude": a_o, "oxidised_sigma": float(sd[i_o]), "lattice_amplitude": a_l,
+                              "ratio": float(ratio), "ratio_sigma": ratio_sigma, "decision": dec, "n_iterations": it})
 
 
 def _ro(a):
