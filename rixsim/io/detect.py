@@ -5,6 +5,7 @@ import logging
 
 from rixsim.errors import InputError
 from rixsim.io._common import _path
+from rixsim.io.als import AlsRixsScan
 from rixsim.results import RixsMap, Scan, Spectrum
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def _looks_like_plane(p) -> bool:
     return np.unique(data[:, 0]).size <= data.shape[0] // 2
 
 
-def read_any(path, **options) -> Scan | RixsMap | Spectrum:
+def read_any(path, **options) -> Scan | RixsMap | Spectrum | AlsRixsScan:
     """Read a measured file (or ALS scan folder) with the reader of its layout (:func:`detect_format`).
 
     Keyword options go to that reader: :func:`~rixsim.io.read_als_rixs` (returns its ``AlsRixsScan``),
