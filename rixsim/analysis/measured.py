@@ -69,7 +69,7 @@ from rixsim.detection.selfabsorption import background_mu_per_nm, edge_jump_mu_p
 from rixsim.errors import ConvergenceError, InputError
 from rixsim.results import Spectrum
 
-__all__ = ["CHANNEL_KINDS", "HAMILTONIAN_NAMES", "ClusterAbsorption", "SampleSpec", "DetectionChannel",
+__all__ = ["CHANNEL_KINDS", "HAMILTONIAN_NAMES", "ClusterAbsorption", "ClusterMixture", "SampleSpec", "DetectionChannel",
            "MeasuredScan", "MeasuredModel", "fit_measured"]
 
 log = logging.getLogger(__name__)
@@ -188,6 +188,7 @@ class ClusterAbsorption:
         area = iso.total
         if not area > 0:
             raise InputError(f"{self.ion} has no L2,3 absorption (d10?)")
+        entry["area"] = area
 
         def split(s):
             c32 = np.clip((_REF_L2 - s.fwhm) / (_REF_L2 - _REF_L3), 0.0, 1.0)
@@ -201,6 +202,89 @@ class ClusterAbsorption:
             out = _Sticks(e, w, cen)
         entry["sticks"][pkey] = out
         return out
+
+
+class ClusterMixture:
+    """Several ions (valences, sites) absorbing together: their white lines added in proportion to their
+    atom fractions, each with its own Hamiltonian parameters and an edge shift.
+
+    Parameters
+    ----------
+    components : mapping name → ClusterAbsorption
+        E.g. ``{"fe2": ClusterAbsorption("Fe2+"), "fe3": ClusterAbsorption("Fe3+")}``; the names (identifiers)
+        prefix the parameters: ``fe2_tendq``, ``fe3_exchange`` …, ``fe3_fraction`` (atom fraction of every
+        component but the first, which has 1 − their sum) and ``fe3_shift`` (eV, of every component but the
+        first, relative to the common ``edge_offset`` of the first).
+
+    Notes
+    -----
+    Component k contributes :math:`x_k a_k \hat X_k / \sum_j x_j a_j` with :math:`a_k` its isotropic
+    white-line area (∝ its number of 3d holes), so the fractions are atom fractions and the total has unit
+    isotropic area.  The L3 and L2 step positions are the mixture's centroids.
+    """
+
+    def __init__(self, components: Mapping[str, ClusterAbsorption]):
+        if not isinstance(components, Mapping) or len(components) < 2:
+            raise InputError("a ClusterMixture needs a mapping of at least two {name: ClusterAbsorption}")
+        for nm, c in components.items():
+            if not isinstance(c, ClusterAbsorption):
+                raise InputError(f"component {nm!r}: expected a ClusterAbsorption; got {type(c).__name__}")
+            if not (isinstance(nm, str) and nm.isidentifier()):
+                raise InputError(f"component name {nm!r} must be an identifier (it prefixes parameter names)")
+        self.components = dict(components)
+        self._names = list(self.components)
+        self.ion = "+".join(c.ion for c in self.components.values())
+
+    @property
+    def n_diagonalisations(self) -> int:
+        return sum(c.n_diagonalisations for c in self.components.values())
+
+    @property
+    def hamiltonian_names(self) -> tuple:
+        out = []
+        for i, (nm, c) in enumerate(self.components.items()):
+            out += [f"{nm}_{k}" for k in c.hamiltonian_names]
+            if i:
+                out += [f"{nm}_fraction", f"{nm}_shift"]
+        return tuple(out)
+
+    def defaults(self) -> dict:
+        first = self.components[self._names[0]].defaults()
+        d = {k: first[k] for k in _BROADENING}
+        n = len(self._names)
+        for i, (nm, c) in enumerate(self.components.items()):
+            cd = c.defaults()
+            d.update({f"{nm}_{k}": cd[k] for k in c.hamiltonian_names})
+            if i:
+                d[f"{nm}_fraction"] = 1.0 / n
+                d[f"{nm}_shift"] = cd["edge_offset"] - first["edge_offset"]
+        return d
+
+    def _key(self, v) -> tuple:
+        return tuple(float(v[k]) for k in self.hamiltonian_names)
+
+    def sticks(self, values: Mapping[str, float], polarization="isotropic") -> _Sticks:
+        x = [float(values[f"{nm}_fraction"]) for nm in self._names[1:]]
+        x = [1.0 - sum(x)] + x
+        if min(x) < -1e-12:
+            raise InputError(f"component fractions must be >= 0 and sum to <= 1; got {dict(zip(self._names, x))}")
+        energies, weights, num, den, total = [], [], np.zeros(2), np.zeros(2), 0.0
+        for i, (nm, c) in enumerate(self.components.items()):
+            cv = {k: values[f"{nm}_{k}"] for k in c.hamiltonian_names}
+            iso = c.sticks(cv)                              # also stores the isotropic area
+            st = iso if polarization == "isotropic" else c.sticks(cv, polarization)
+            shift = float(values[f"{nm}_shift"]) if i else 0.0
+            w = max(x[i], 0.0) * c._transitions(cv)["area"]
+            energies.append(st.energy + shift)
+            weights.append(w * st.weight)
+            share = w * iso.weight.sum(axis=1)              # L3 and L2 shares of this component's area
+            num += share * (np.array(iso.centroid) + shift)
+            den += share
+            total += w
+        if not total > 0:
+            raise InputError("the component fractions leave no absorbing ion")
+        return _Sticks(np.concatenate(energies), np.concatenate(weights, axis=1) / total,
+                       tuple(float(a / b) if b > 0 else 0.0 for a, b in zip(num, den)))
 
 
 # ---------------------------------------------------------------------------------------- sample, channels
@@ -376,8 +460,8 @@ class MeasuredModel:
 
     def __init__(self, cluster: ClusterAbsorption, channels: Mapping[str, DetectionChannel], *,
                  sample: Optional[SampleSpec] = None, step_shape: str = "arctan"):
-        if not isinstance(cluster, ClusterAbsorption):
-            raise InputError(f"cluster must be a ClusterAbsorption; got {type(cluster).__name__}")
+        if not isinstance(cluster, (ClusterAbsorption, ClusterMixture)):
+            raise InputError(f"cluster must be a ClusterAbsorption or a ClusterMixture; got {type(cluster).__name__}")
         if not isinstance(channels, Mapping) or not channels:
             raise InputError("channels must be a non-empty mapping {name: DetectionChannel}")
         for nm, ch in channels.items():
@@ -614,10 +698,14 @@ class MeasuredModel:
 
 
 def _default_bounds(nm: str) -> tuple:
-    if nm in ("slater_scale", "soc_scale"):
+    if nm.endswith("slater_scale") or nm.endswith("soc_scale"):
         return 0.3, 1.5
-    if nm == "exchange":
+    if nm.endswith("exchange"):
         return -1.0, 1.0
+    if nm.endswith("_fraction"):
+        return 0.0, 1.0
+    if nm.endswith("_shift"):
+        return -10.0, 10.0
     if nm in ("l3_fwhm", "l2_fwhm", "gauss_fwhm", "white_line_area", "step_height", "electron_escape_nm"):
         return 0.0, math.inf
     if nm == "step_fwhm":
@@ -734,7 +822,7 @@ def fit_measured(scans, model: MeasuredModel, *, start: Optional[Mapping[str, fl
     vary = list(vary)
     params = model.parameters(start, (), bounds, names, separate_scales)
     lin = [nm for nm in params if "_scale" in nm or "_bg" in nm]
-    lin = [nm for nm in lin if nm not in ("slater_scale", "soc_scale") and (
+    lin = [nm for nm in lin if not nm.endswith(("slater_scale", "soc_scale")) and (
         any(nm.startswith(f"{s[1]}_") for s in sets))]
     if auto_start:
         vary = list(dict.fromkeys(vary + lin))
