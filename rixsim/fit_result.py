@@ -428,6 +428,6 @@ class FitResult:
             lines.append("Derived:")
             wd = max(len(n) for n in self.derived)
             for nm, d in self.derived.items():
-                lines.append(f"  {nm:<{wd}s} {d.value:13.6g} ± {d.sigma:.3g}" + (f" {d.units}" if d.units else ""))
+                lines.append(f"  {nm:>{wd}s}: {d.value:.6g} ± {d.sigma:.3g}" + (f" {d.units}" if d.units else ""))
         lines.append(self.health.summary())
         return "\n".join(lines)

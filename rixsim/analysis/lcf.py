@@ -76,7 +76,8 @@ LCFResult = FitResult
 #: variables: ``t*`` stick-breaking, ``f*`` free weights, ``scale``, ``shift*``, ``b*``), ``fit``,
 #: ``residual_spectrum`` (data − fit, unweighted), ``background``, ``components`` (name → Spectrum
 #: :math:`s f_i R_i(E-\delta_i)`), ``valences``, ``nfev``, ``fixed_at_zero`` (references fixed at 0 by
-#: ``at_bound="fix"``).  ``derived`` holds ``fraction[name]`` and ``average_valence`` with their σ.
+#: ``at_bound="fix"``).  ``derived`` holds each reference's fraction (keyed by the reference name) and ``valence`` (the average
+#: valence, when valences were given) with their σ.
 LCF_DETAILS = ("names", "fractions", "fraction_sigmas", "fraction_array", "sigma_array", "fraction_covariance",
                "shift", "shift_sigma", "shifts", "shift_sigmas", "scale", "scale_sigma", "background_coefficients",
                "background_sigmas", "average_valence", "average_valence_sigma", "n_varying", "parameter_names",
@@ -85,11 +86,9 @@ _WEIGHTING_KIND = {"poisson": "poisson", "sigma": "given sigma", "none": "unit"}
 
 
 def _derived(d: Mapping) -> dict:
-    out = {f"fraction[{nm}]": DerivedQuantity(f"fraction[{nm}]", d["fractions"][nm], d["fraction_sigmas"][nm])
-           for nm in d["names"]}
+    out = {nm: DerivedQuantity(nm, d["fractions"][nm], d["fraction_sigmas"][nm]) for nm in d["names"]}
     if d["average_valence"] is not None:
-        out["average_valence"] = DerivedQuantity("average_valence", d["average_valence"],
-                                                 d["average_valence_sigma"])
+        out["valence"] = DerivedQuantity("valence", d["average_valence"], d["average_valence_sigma"])
     return out
 
 

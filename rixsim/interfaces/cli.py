@@ -13,7 +13,9 @@ Conventions
 * HDF5 maps carry the complete resolved parameter set (``/entry/parameters``), so
   :func:`rixsim.interfaces.config.config_from_dict` on :func:`rixsim.io.read_parameters_hdf5` recomputes them.
 * Exit codes: 0 success; 2 bad input (model file, options, data); 3 an output exists (use
-  ``--overwrite``); 4 a fit did not converge; 1 anything else.  Errors are one line on stderr naming the
+  ``--overwrite``); 4 a fit did not converge; 5 a fit converged but is not trustworthy (a parameter the data
+  do not determine, or χ² inconsistent with counting statistics; the outputs are written and the summary
+  says why); 1 anything else.  Errors are one line on stderr naming the
   offending key or value, and nothing is written.
 * Logging goes to stderr (``-v`` INFO, ``-vv`` DEBUG); progress bars appear only on a terminal.  The
   paths written are printed on stdout, one per line.
@@ -35,9 +37,12 @@ from rixsim.io.atomic import write_text_atomic
 log = logging.getLogger("rixsim.interfaces.cli")
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_EXISTS, EXIT_CONVERGENCE = 0, 1, 2, 3, 4
+EXIT_UNTRUSTWORTHY = 5
 
 _EXIT_HELP = """exit codes: 0 success, 2 bad input (the message names the key), 3 an output file exists
-(--overwrite replaces it), 4 a fit did not converge, 1 other failures."""
+(--overwrite replaces it), 4 a fit did not converge, 5 a fit converged but is not trustworthy
+(undetermined parameters or chi-square inconsistent with counting statistics; outputs are written and the
+summary's "Health" section says why), 1 other failures."""
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -231,7 +236,7 @@ def cmd_fit(args) -> int:
     sigma = None if args.sigma == "none" else "poisson"
     if args.model is not None:
         _check_free([csv, txt, *figs], args.overwrite)
-        result, fit_spectrum, summary = _model_fit(args, data, erange, sigma)
+        result, fit_spectrum, fitres = _model_fit(args, data, erange, sigma)
     else:
         refs = _references(args)
         _check_free([csv, txt, *figs], args.overwrite)
@@ -240,7 +245,8 @@ def cmd_fit(args) -> int:
         valences = valences if all(v is not None for v in valences.values()) else None
         result = fit_linear_combination(data, refs, valences=valences, energy_range=erange, shift=args.shift,
                                         background_order=args.background_order, sigma=sigma, at_bound="fix")
-        fit_spectrum, summary = result.fit, result.summary()
+        fit_spectrum, fitres = result.fit, result
+    summary = fitres.summary()
     _mkdir(out)
     written = [write_spectrum_csv(csv, fit_spectrum, overwrite=args.overwrite),
                write_text_atomic(txt, summary + "\n", args.overwrite)]
@@ -248,6 +254,9 @@ def cmd_fit(args) -> int:
         written += _save(plot_fit(result, title=f"{stem}"), figs, args.overwrite)
     sys.stdout.write(summary + "\n")
     _report(written)
+    if not fitres.health.trustworthy:
+        sys.stderr.write("rixsim: fit not trustworthy: " + "; ".join(fitres.health.reasons) + "\n")
+        return EXIT_UNTRUSTWORTHY
     return EXIT_OK
 
 
@@ -274,7 +283,7 @@ def _references(args) -> dict:
 
 
 class _FitView:
-    """What plot_fit needs from a model fit: data, fit, residual."""
+    """What plot_fit needs from a model fit: data and fit (Spectrum)."""
 
     def __init__(self, data, fit):
         self.data, self.fit = data, fit
@@ -300,14 +309,13 @@ def _model_fit(args, data, erange, sigma):
     res = fit_xas(data, fm, start=start, vary=vary, sigma=sigma, energy_range=erange,
                   polarization=list(pol) if isinstance(pol, tuple) else pol, allow_negative=args.allow_negative)
     best = res.best_fit
-    lines = [f"{k:>16s}: {res.values[k]:.6g} ± {res.sigmas[k]:.2g}" for k in res.varied]
-    lines.append(f"{'chi2_red':>16s}: {res.reduced_chi_square:.4g}  (N={res.n_points}, weighting={res.weighting})")
     window = (data.energy >= best.energy[0]) & (data.energy <= best.energy[-1])
     view_data = Spectrum(data.energy[window], data.intensity[window], label="data", units=data.units)
     fit = Spectrum(best.energy, best.intensity, label="model fit",
                    meta={"values": dict(res.values), "sigmas": dict(res.sigmas), "varied": list(res.varied),
-                         "model_file": str(args.model), "parameters": cfg.as_parameters()})
-    return _FitView(view_data, fit), fit, "\n".join(lines)
+                         "trustworthy": res.health.trustworthy, "model_file": str(args.model),
+                         "parameters": cfg.as_parameters()})
+    return _FitView(view_data, fit), fit, res
 
 
 def cmd_references(args) -> int:
