@@ -26,3 +26,20 @@ class ConvergenceError(RixsimError, RuntimeError):
 
 class FileExistsRefusal(RixsimError, FileExistsError):
     """An output file exists and overwriting was not asked for."""
+
+
+class MemoryBudgetError(InputError, MemoryError):
+    """A computation would need more memory than its budget; the message names both sizes.
+
+    Raised *before* the work starts (see :func:`rixsim.memory.plan`), so nothing is half-computed.
+    """
+
+
+class RixsimWarning(UserWarning):
+    """Base class of the warnings rixsim issues on purpose (``warnings.simplefilter("error", RixsimWarning)``
+    turns them all into errors)."""
+
+
+class SuspiciousInputWarning(RixsimWarning):
+    """An input is legal but almost surely a mistake (keV given for eV, an emission axis far from every
+    emission, an all-zero result); the message names the value and what was expected."""

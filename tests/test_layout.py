@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "rixsim"
-FOUNDATION = {"errors", "results", "fit_result", "validate", "progress", "__init__"}
+FOUNDATION = {"errors", "results", "fit_result", "validate", "progress", "memory", "__init__"}
 BELOW = {
     "foundation": set(),
     "manybody": {"foundation"},
