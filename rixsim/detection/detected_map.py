@@ -59,7 +59,7 @@ from rixsim.detection.channels import (
 from rixsim.detection.emission_bands import LIGHT_ELEMENT_BAND_FWHM, band_profile, emission_bands
 from rixsim.detection.sample import Geometry, Sample, _check_element, element_mu_per_nm, layer_mu_per_nm
 from rixsim.errors import InputError
-from rixsim.results import RixsMap
+from rixsim.results import RixsMap, Spectrum
 
 __all__ = ["DetectedMap", "detected_mrixs_map"]
 
@@ -144,7 +144,8 @@ def detected_mrixs_map(sample: Sample, geometry: Geometry, excitation, emission,
                        resonant_element: str | None = None, resonant_map: RixsMap | None = None,
                        resolution_fwhm: float = 0.3, natural_widths: bool = True,
                        light_band_fwhm: float = LIGHT_ELEMENT_BAND_FWHM, elastic: bool = True,
-                       min_line_energy_ev: float = 100.0, shell_resolved_yields: bool = True) -> DetectedMap:
+                       min_line_energy_ev: float = 100.0, shell_resolved_yields: bool = True,
+                       continuum_profile: Spectrum | None = None) -> DetectedMap:
     """The detected mRIXS map of ``sample`` (module formula), every band with its shape.
 
     Parameters
@@ -172,6 +173,12 @@ def detected_mrixs_map(sample: Sample, geometry: Geometry, excitation, emission,
         Bands below this energy are left out.
     shell_resolved_yields : bool
         As in :func:`rixsim.detection.channels.detected_map`.
+    continuum_profile : Spectrum, optional
+        Shape (any scale; made unit-area here) of the TM's normal 3d→2p emission after continuum (edge-step)
+        ionisation, on absolute emission energies — e.g. the relaxed emission of the cluster
+        (``RamanFluorescence.fluorescence`` at one excitation energy), which is on the model's own energy
+        scale.  It replaces the shape of the tabulated Lα lines (L3 holes) and, shifted by the tabulated
+        Lβ1 − Lα1 spacing, of the Lβ lines (L2 holes); their yields stay tabulated.  Default: tabulated lines.
 
     Returns
     -------
@@ -203,6 +210,23 @@ def detected_mrixs_map(sample: Sample, geometry: Geometry, excitation, emission,
     bands = emission_bands(sample, min_energy_ev=min_e, light_band_fwhm=light_band_fwhm,
                            natural_widths=natural_widths)
     profiles = {}
+    if continuum_profile is not None:
+        if tm is None:
+            raise InputError("continuum_profile given without resonant_element (e.g. 'Mn')")
+        if not isinstance(continuum_profile, Spectrum) or continuum_profile.relative:
+            raise InputError("continuum_profile must be a Spectrum on absolute emission energies (eV)")
+        l3 = [b for b in bands if b.element == tm and b.kind == "valence" and b.shell == "L3"]
+        if not l3:
+            raise InputError(f"{tm} has no tabulated L3 valence line to place continuum_profile against")
+        e_ref = max(l3, key=lambda b: b.yield_per_hole).energy
+        for b in bands:
+            if b.element == tm and b.kind == "valence" and b.shell in ("L2", "L3"):
+                x = np.interp(Ep - (b.energy - e_ref), continuum_profile.energy,
+                              np.clip(continuum_profile.intensity, 0.0, None), left=0.0, right=0.0)
+                area = float(x @ np.diff(edges))
+                if area <= 0:
+                    raise InputError("continuum_profile has no intensity on the emission axis")
+                profiles[(b.element, b.name)] = (x / area)[None, :]
     components: dict[str, np.ndarray] = {}
     sources = []
 

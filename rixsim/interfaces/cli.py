@@ -414,12 +414,25 @@ def cmd_validate(args) -> int:
 
 # ---------------------------------------------------------------------------------------------------- demo
 DEMO_IONS = ("Mn2+", "Mn3+", "Mn4+")
+#: the detected demo map: a MnO electrode (bulk density 5.37 g/cm³ at 60 % packing, illustrative), 45°/45°,
+#: Raman/fluorescence balance r = 0.5 (illustrative; rixsim.spectroscopy.fluorescence.fit_relaxed_fraction
+#: determines it from a measured map), spectrometer 0.3 eV FWHM
+DEMO_ELECTRODE = {"formula": "MnO", "density_g_cm3": 0.6 * 5.37, "incidence_deg": 45.0, "exit_deg": 45.0,
+                  "relaxed_fraction": 0.5, "resolution_fwhm": 0.3, "final_fwhm": 0.1,
+                  "excitation": (634.0, 660.0, 0.2), "emission": (500.0, 662.0, 0.2)}
 
 
 def demo_config(ion: str, tendq: float, rixs: bool = False) -> dict:
-    """The model-file dict the demo uses for ``ion`` (Oh, 300 K, isotropic XAS, powder mRIXS)."""
+    """The model-file dict the demo uses for ``ion`` (Oh, 300 K, isotropic XAS, powder mRIXS).
+
+    The L2 width is the solid-state value with the L2 → L3 M4,5 Coster–Kronig decay (Mn 0.72 eV,
+    Keski-Rahkonen & Krause, At. Data Nucl. Data Tables 14, 139 (1974), via
+    :func:`rixsim.cluster.tables.solid_state_l2_fwhm`); with the atomic 0.34 eV the Mn4+ L2 would outgrow L3.
+    """
+    from rixsim.cluster.tables import solid_state_l2_fwhm
     d = {"title": f"{ion} Oh, 10Dq = {tendq} eV, 300 K",
-         "model": {"ion": ion, "symmetry": "Oh", "tendq": tendq, "temperature_k": 300.0},
+         "model": {"ion": ion, "symmetry": "Oh", "tendq": tendq, "temperature_k": 300.0,
+                   "l2_fwhm": solid_state_l2_fwhm(ion)},
          "xas": {"polarization": "isotropic", "gauss_fwhm": 0.2, "energy_step": 0.05}}
     if rixs:
         d["rixs"] = {"excitation_min": 636.0, "excitation_max": 656.0, "excitation_step": 0.2,
@@ -432,8 +445,44 @@ def demo_config(ion: str, tendq: float, rixs: bool = False) -> dict:
 def demo_files(out: Path) -> dict:
     """Paths the demo writes into ``out``."""
     files = {f"xas_{ion}": out / f"xas_{ion}.csv" for ion in DEMO_IONS}
-    files.update({"xas_png": out / "xas_Mn.png", "rixs_h5": out / "rixs_Mn2+.h5", "rixs_png": out / "rixs_Mn2+.png"})
+    files.update({"xas_png": out / "xas_Mn.png", "rixs_h5": out / "rixs_Mn2+.h5", "rixs_png": out / "rixs_Mn2+.png",
+                  "detected_h5": out / "detected_MnO.h5", "detected_png": out / "detected_MnO.png"})
     return files
+
+
+def _axis(lo_hi_step) -> np.ndarray:
+    lo, hi, step = lo_hi_step
+    return np.round(lo + step * np.arange(int(round((hi - lo) / step)) + 1), 9)
+
+
+def demo_detected(model, rcfg, spec):
+    """The demo's detected map: (DetectedMap, channels dict, parameters) of a MnO electrode at the Mn L edge.
+
+    Raman + fluorescence of the Mn2+ cluster (:mod:`rixsim.spectroscopy.fluorescence`) as the Mn emission,
+    every other band and self-absorption from :func:`rixsim.detection.detected_map.detected_mrixs_map`; the
+    sPFY window is 1 eV at the maximum of the relaxed (constant-emission) Mn emission.
+    """
+    from rixsim.detection.channels import default_windows
+    from rixsim.detection.detected_map import detected_mrixs_map
+    from rixsim.detection.sample import Geometry, Layer, ResonantEdge, Sample
+    from rixsim.spectroscopy.fluorescence import raman_fluorescence
+    p = DEMO_ELECTRODE
+    exc, emi = _axis(p["excitation"]), _axis(p["emission"])
+    parts = raman_fluorescence(model.transitions(rcfg.temperature_k), exc, emission=emi,
+                               final_fwhm=p["final_fwhm"], resolution_fwhm=p["resolution_fwhm"])
+    tm_map = parts.combined(p["relaxed_fraction"])
+    layer = Layer(p["formula"], p["density_g_cm3"], resonances=(ResonantEdge("Mn", "L2,3", spec),),
+                  name=f"{p['formula']} electrode")
+    geo = Geometry(p["incidence_deg"], p["exit_deg"])
+    from rixsim.results import Spectrum
+    relaxed = Spectrum(emi, parts.fluorescence.intensity[-1], label="relaxed Mn emission")
+    dmap = detected_mrixs_map(Sample(layer), geo, exc, emi, resonant_element="Mn", resonant_map=tm_map,
+                              resolution_fwhm=p["resolution_fwhm"], continuum_profile=relaxed)
+    spfy_center = float(emi[np.argmax(parts.fluorescence.intensity[-1])])
+    windows = default_windows("Mn", spfy_center=spfy_center)
+    params = {"demo_electrode": {k: (list(v) if isinstance(v, tuple) else v) for k, v in p.items()},
+              "spfy_center": spfy_center, "model": rcfg.as_parameters()["model"]}
+    return dmap, dmap.channels(windows), params
 
 
 def cmd_demo(args) -> int:
@@ -453,13 +502,26 @@ def cmd_demo(args) -> int:
         if ion == "Mn2+":
             cfg_map = config_from_dict(demo_config(ion, IONS[ion].tendq, rixs=True), source="demo")
             _, rcfg, rmap = compute_rixs(cfg_map, model)
+            dmap, chans, dparams = demo_detected(model, rcfg, _resonance_spectrum(model, rcfg, s))
     _mkdir(out)
     written = [write_spectrum_csv(files[f"xas_{ion}"], s, overwrite=args.overwrite) for ion, s in spectra.items()]
     written += _save(plot_spectra(spectra, title="Mn L2,3 XAS, Oh, isotropic, 300 K (no chemical shift)"),
                      [files["xas_png"]], args.overwrite)
     written.append(write_map_hdf5(files["rixs_h5"], rmap, rcfg.as_parameters(), overwrite=args.overwrite))
-    written += _save(plot_rixs_map(rmap, element="Mn", scale="sqrt", title="Mn2+ Oh mRIXS (powder, π in, 2θ = 90°, 300 K)"),
+    win = chans["sPFY"].meta["window_ev"]
+    written += _save(plot_rixs_map(rmap, windows={"TFY": None, "sPFY": win},
+                                   element="Mn", scale="sqrt", show_windows=True,
+                                   title="Mn2+ Oh mRIXS (powder, π in, 2θ = 90°, 300 K)"),
                      [files["rixs_png"]], args.overwrite)
+    written.append(write_map_hdf5(files["detected_h5"], dmap.detected, dparams, overwrite=args.overwrite))
+    side = {k: chans[k] for k in ("TEY", "TFY", "PFY", "iPFY", "sPFY", "ccPFY")}
+    e = DEMO_ELECTRODE
+    written += _save(plot_rixs_map(dmap.detected, channels=side, scale="sqrt", show_windows=True,
+                                   figsize=(9.0, 5.5),
+                                   title=f"MnO electrode at the Mn L edge, as detected "
+                                         f"(r = {e['relaxed_fraction']:g}, {e['incidence_deg']:g}°/"
+                                         f"{e['exit_deg']:g}°)"),
+                     [files["detected_png"]], args.overwrite)
     log.info("demo finished in %.1f s", time.perf_counter() - t0)
     _report(written)
     sys.stdout.write(f"demo files are in {out.resolve()}\n")
@@ -501,11 +563,14 @@ def build_parser() -> argparse.ArgumentParser:
               "-> <stem>_<channel>.csv, <stem>_detected.h5, .png", ("model", "xas", "rixs", "sample"), cmd_channels)
 
     sp = sub.add_parser("demo", parents=[common], formatter_class=fmt, epilog=_EXIT_HELP,
-                        help="Mn2+/3+/4+ Oh L-edge XAS and a Mn2+ mRIXS map, with PNGs",
+                        help="Mn2+/3+/4+ Oh L-edge XAS, a Mn2+ mRIXS map and a MnO electrode map as detected",
                         description="Compute Mn2+/Mn3+/Mn4+ Oh L2,3 XAS (isotropic, 300 K, 10Dq 0.8/1.8/2.4 eV, "
-                                    "0.8 x HF Slater integrals, 0.2 eV Gaussian) and a Mn2+ powder mRIXS map "
-                                    "(pi in, 2theta = 90 deg, 300 K, final-state 0.1 eV, resolution 0.2 eV FWHM); "
-                                    "write CSV, HDF5 and PNG into --out.")
+                                    "0.8 x HF Slater integrals, solid-state L2 width, 0.2 eV Gaussian), a Mn2+ "
+                                    "powder mRIXS map (pi in, 2theta = 90 deg, 300 K, final-state 0.1 eV, "
+                                    "resolution 0.2 eV FWHM), and the Mn-L map of a MnO electrode as detected "
+                                    "(Raman + fluorescence, O K-alpha, core-core line, self-absorption, 45/45 deg) "
+                                    "with its TEY/TFY/PFY/iPFY/sPFY/ccPFY windows; write CSV, HDF5 and PNG into "
+                                    "--out.")
     sp.add_argument("-o", "--out", default="rixsim-demo", help="output directory (default: rixsim-demo)")
     sp.set_defaults(func=cmd_demo)
 

@@ -23,7 +23,7 @@ import numpy as np
 from rixsim.errors import InputError
 from rixsim.results import RixsMap, Spectrum
 
-__all__ = ["plot_rixs_map", "plot_spectra", "plot_fit", "map_channels", "save_figure"]
+__all__ = ["plot_rixs_map", "plot_spectra", "plot_stacked", "plot_fit", "map_channels", "save_figure"]
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def _element_of(rmap: RixsMap) -> Optional[str]:
 def plot_rixs_map(rmap: RixsMap, channels: Optional[Mapping[str, Spectrum] | Sequence[str] | bool] = True, *,
                   windows: Optional[Mapping[str, tuple]] = None, element: Optional[str] = None,
                   cmap: str = DEFAULT_CMAP, scale: str = "linear", title: Optional[str] = None,
-                  figsize=(8.0, 5.0)):
+                  figsize=(8.0, 5.0), show_windows: bool = False, xlim: Optional[tuple] = None):
     """mRIXS map in the seed review's style, with fluorescence-yield side panel.
 
     Parameters
@@ -168,6 +168,11 @@ def plot_rixs_map(rmap: RixsMap, channels: Optional[Mapping[str, Spectrum] | Seq
         line become visible), or logarithmic (four decades).
     title : str, optional
         Default: the map's label.
+    show_windows : bool
+        Draw each side-panel channel's emission window (``Spectrum.meta["window_ev"]``; TFY, the whole map,
+        is not drawn) on the map as a pair of vertical lines in the channel's colour, named at the top.
+    xlim : (float, float), optional
+        Emission range shown (eV); default the whole map.
 
     Returns
     -------
@@ -214,16 +219,65 @@ def plot_rixs_map(rmap: RixsMap, channels: Optional[Mapping[str, Spectrum] | Seq
     ax.set_title(title if title is not None else (rmap.label or "mRIXS"), fontsize="medium")
     cb = fig.colorbar(mesh, ax=side if side is not None else ax, location="right", shrink=0.9)
     cb.set_label(f"Intensity ({rmap.units})" + {"linear": "", "sqrt": ", √ scale", "log": ", log scale"}[scale])
+    if xlim is not None:
+        ax.set_xlim(float(xlim[0]), float(xlim[1]))
     if side is not None:
-        for name, s in spectra.items():
+        for k, (name, s) in enumerate(spectra.items()):
             y = np.asarray(s.intensity, float)
             span = np.ptp(y)
             yn = (y - y.min()) / span if span > 0 else np.zeros_like(y)
-            side.plot(yn, s.energy, label=name, lw=1.2)
+            line, = side.plot(yn, s.energy, label=name, lw=1.2)
+            window = dict(s.meta).get("window_ev") if show_windows else None
+            if window is not None and name != "TFY":
+                _draw_window(ax, window, line.get_color(), name, k)
         side.set_xlabel("Yield (norm.)")
         side.legend(fontsize="small", loc="best")
         side.tick_params(labelleft=False)
         side.set_ylim(exc[0], exc[-1])
+    return fig
+
+
+def _draw_window(ax, window, color, name, k) -> None:
+    """Two vertical lines at an emission window's edges with the channel's name at the top of the map."""
+    lo, hi = float(window[0]), float(window[1])
+    for x in (lo, hi):
+        ax.axvline(x, color=color, lw=1.0, ls="--", alpha=0.9)
+    ax.annotate(name, xy=(0.5 * (lo + hi), 1.0), xycoords=("data", "axes fraction"), xytext=(0, -3 - 9 * (k % 2)),
+                textcoords="offset points", ha="center", va="top", color=color, fontsize="x-small",
+                annotation_clip=True)
+
+
+def plot_stacked(spectra: Mapping[str, Spectrum], reference: Optional[Spectrum] = None, *, offset: float = 1.2,
+                 title: str = "", reference_label: str = "true μ", xlabel: str = "Excitation energy (eV)",
+                 figsize=(5.0, 6.5)):
+    """Spectra stacked with a vertical ``offset`` (as given: normalise them before), each drawn over the
+    ``reference`` (dashed, shifted by the same offset), the way channels are compared with the bulk
+    absorption in the seed review's Fig. 2b.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    items = list(spectra.items())
+    if not items:
+        raise InputError("plot_stacked needs at least one Spectrum")
+    fig = _figure(figsize)
+    ax = fig.subplots()
+    for k, (name, s) in enumerate(items):
+        if not isinstance(s, Spectrum):
+            raise InputError(f"plot_stacked: item {name!r} is a {type(s).__name__}, not a Spectrum")
+        base = k * offset
+        if reference is not None:
+            ax.plot(reference.energy, reference.intensity + base, color="0.55", lw=1.0, ls="--",
+                    label=reference_label if k == 0 else None)
+        ax.plot(s.energy, s.intensity + base, lw=1.4, label=name)
+        ax.annotate(name, xy=(s.energy[0], base + 0.15), fontsize="small")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Normalised yield (offset)")
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize="medium")
+    ax.legend(fontsize="x-small", loc="upper right")
     return fig
 
 
