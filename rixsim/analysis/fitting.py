@@ -37,7 +37,21 @@ Applied after diagonalisation (no re-diagonalisation):
 * ``gauss_fwhm`` — XAS Gaussian instrument FWHM.  ``final_fwhm`` (Lorentzian) and ``resolution_fwhm``
   (Gaussian) — RIXS final-state and spectrometer FWHM on the loss axis.  ``elastic_scale`` — factor on the
   elastic-line part of the map (the measured elastic line also holds specular/diffuse scattering).
-* ``scale``, ``background``, ``background_slope`` (per eV).
+* ``scale``, ``background``, ``background_slope`` (per eV).  Every width, every ``*_scale`` and ``scale`` itself
+  are kept ≥ 0.
+* ``edge_step`` (XAS) — height (data units, ≥ 0) of the 2p → continuum steps of
+  :func:`rixsim.analysis.edge_step.edge_steps` (arctan, L3 : L2 = 2 : 1) at the model's L3 and L2 centroids;
+  ``step_fwhm`` their width (default 1 eV).
+
+Speed
+-----
+Only the Hamiltonian parameters change eigenstates; everything else is one broadening of cached sticks.  The
+Hamiltonian of each sector is exactly affine in the model's raw parameters, :math:`H = H_0 + \sum_k \theta_k
+H_k`; the terms are probed once per :class:`FitModel`, cut into the symmetry blocks of their joint sparsity
+pattern and kept dense, so a new eigensystem costs the dense sums and one real LAPACK ``eigh`` (MRRR,
+``driver="evr"``) per block, with the dipoles projected onto the populated initial states only (XAS).
+Eigensystems are cached on the Hamiltonian parameter values (``cache_size``).  ``benchmarks/bench_fit.py``
+compares this with :class:`ClusterModel` rebuilding its operators and with a naive rebuild per evaluation.
 
 Weights and uncertainties
 -------------------------
