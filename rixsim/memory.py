@@ -22,6 +22,8 @@ __all__ = ["plan", "chunk_size", "default_budget_bytes", "budget_bytes", "format
 
 #: fraction of the available memory granted when no budget is given
 AVAILABLE_FRACTION = 0.8
+#: working set aimed at by work that is cut into pieces (a piece larger than this gains no speed)
+WORKING_SET_BYTES = 256 * 10**6
 _FALLBACK_BYTES = 4 * 10**9
 
 
@@ -45,7 +47,11 @@ def default_budget_bytes() -> tuple[int, str]:
     """``(bytes, source)`` of the budget used when a caller gives none (see the module docstring)."""
     env = os.environ.get("RIXSIM_MEMORY_GB", "").strip()
     if env:
-        return budget_bytes(env, "RIXSIM_MEMORY_GB"), "RIXSIM_MEMORY_GB"
+        try:
+            gb = float(env)
+        except ValueError:
+            raise InputError(f"RIXSIM_MEMORY_GB must be a number of GB > 0; got {env!r}") from None
+        return budget_bytes(gb, "RIXSIM_MEMORY_GB"), f"RIXSIM_MEMORY_GB={env}"
     avail = _available_bytes()
     if avail is None or avail <= 0:
         return _FALLBACK_BYTES, "fallback (available memory unknown)"
@@ -54,7 +60,7 @@ def default_budget_bytes() -> tuple[int, str]:
 
 def budget_bytes(memory_gb, name: str = "memory_gb") -> int:
     """``memory_gb`` (GB, finite and > 0) as bytes; refuse anything else naming ``name``."""
-    if isinstance(memory_gb, bool):
+    if isinstance(memory_gb, (bool, str, bytes)):
         raise InputError(f"{name} must be a number of GB > 0; got {memory_gb!r}")
     try:
         gb = float(memory_gb)
@@ -105,16 +111,19 @@ def plan(nbytes, what: str, memory_gb=None) -> int:
 
 
 def chunk_size(bytes_per_item, n_items: int, what: str, memory_gb=None, fixed_bytes: float = 0.0,
-               fraction: float = 1.0) -> int:
-    """Items per piece so that ``fixed_bytes + piece × bytes_per_item`` stays within ``fraction`` of the budget.
+               target_bytes: float | None = WORKING_SET_BYTES) -> int:
+    """Items per piece so that ``fixed_bytes + piece × bytes_per_item`` stays within the budget, and within
+    ``target_bytes`` (a working set that keeps the caches warm and the machine responsive) when that is larger
+    than one item.
 
-    Raises :class:`MemoryBudgetError` when not even one item fits.
+    Raises :class:`MemoryBudgetError` when not even one item fits the budget.
     """
     budget, source = _budget(memory_gb)
-    avail = fraction * budget - float(fixed_bytes)
+    avail = budget - float(fixed_bytes)
     per = max(float(bytes_per_item), 1.0)
     if avail < per:
         raise MemoryBudgetError(f"{what} would need at least {format_bytes(fixed_bytes + per)}, more than the "
-                                f"memory budget of {format_bytes(fraction * budget)} ({source}); use a coarser "
-                                f"or shorter axis, or raise memory_gb")
-    return int(max(1, min(int(n_items), avail // per)))
+                                f"memory budget of {format_bytes(budget)} ({source}); use a coarser or shorter "
+                                f"axis, or raise memory_gb")
+    cap = avail if target_bytes is None else min(avail, max(float(target_bytes) - float(fixed_bytes), per))
+    return int(max(1, min(int(n_items), cap // per)))

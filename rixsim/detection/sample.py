@@ -406,16 +406,8 @@ class Layer:
     def __post_init__(self):
         comp = parse_formula(self.formula)
         object.__setattr__(self, "composition", comp)
-        try:
-            rho = float(self.density_g_cm3)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"density_g_cm3 must be a number; got {self.density_g_cm3!r}") from exc
-        if not np.isfinite(rho) or rho <= 0:
-            raise InputError(f"density_g_cm3 must be finite and > 0 g/cm³; got {self.density_g_cm3!r}")
-        try:
-            t = float(self.thickness_nm)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"thickness_nm must be a number or math.inf; got {self.thickness_nm!r}") from exc
+        rho = validate.number(self.density_g_cm3, "density_g_cm3", "g/cm³", lo=0.0, hi=30.0, lo_open=True)
+        t = validate.number(self.thickness_nm, "thickness_nm", "nm (math.inf for a thick bulk)", allow_inf=True)
         if np.isnan(t) or t <= 0:
             raise InputError(f"thickness_nm must be > 0 nm (math.inf for a thick bulk); got {self.thickness_nm!r}")
         object.__setattr__(self, "density_g_cm3", rho)
@@ -504,18 +496,11 @@ class Geometry:
     def __post_init__(self):
         for name in ("incidence_deg", "exit_deg"):
             v = getattr(self, name)
-            try:
-                f = float(v)
-            except (TypeError, ValueError) as exc:
-                raise InputError(f"{name} must be a number of degrees in (0, 90]; got {v!r}") from exc
+            f = validate.number(v, name, "degrees from the surface", lo=0.0, hi=90.0, lo_open=True)
             if not (0.0 < f <= 90.0):
                 raise InputError(f"{name} must be in (0, 90] degrees from the surface; got {v!r}")
             object.__setattr__(self, name, f)
-        try:
-            s = float(self.solid_angle_fraction)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"solid_angle_fraction must be a number in (0, 1]; got "
-                             f"{self.solid_angle_fraction!r}") from exc
+        s = validate.number(self.solid_angle_fraction, "solid_angle_fraction", "(Ω/4π)", lo=0.0, hi=1.0, lo_open=True)
         if not (0.0 < s <= 1.0):
             raise InputError(f"solid_angle_fraction (Ω/4π) must be in (0, 1]; got {self.solid_angle_fraction!r}")
         object.__setattr__(self, "solid_angle_fraction", s)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import voigt_profile
 
-from rixsim import validate
+from rixsim import memory, validate
 
 _FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
 
@@ -49,16 +49,23 @@ def stick_matrix(axis, positions, lorentz_fwhm, gauss_fwhm: float = 0.0) -> np.n
 
 
 def broaden_sticks(axis, positions, weights, lorentz_fwhm, gauss_fwhm: float = 0.0,
-                   chunk: int = 4096) -> np.ndarray:
+                   chunk: int = 4096, memory_gb: float | None = None) -> np.ndarray:
     """Sum of unit-area Voigt lines ``weights[k]`` at ``positions[k]`` evaluated on ``axis``.
 
     ``weights`` may be 1-D (one spectrum) or 2-D ``(n_spectra, n_sticks)``.  Work is chunked over sticks so
-    memory stays at ``chunk × len(axis)`` floats.
+    memory stays at ``chunk × len(axis)`` floats; on a long axis the chunk shrinks to the working set of
+    :mod:`rixsim.memory`, and a result larger than ``memory_gb`` (default: the available memory) is refused
+    before anything is allocated.
     """
     weights = np.asarray(weights)
     positions = np.asarray(positions, dtype=float)
     lw = np.broadcast_to(np.asarray(lorentz_fwhm, dtype=float), positions.shape)
     out_shape = weights.shape[:-1] + (np.size(axis),)
+    if 32 * min(chunk, positions.size) * np.size(axis) > memory.WORKING_SET_BYTES or memory_gb is not None:
+        what = f"broadening {positions.size} lines on {np.size(axis)} energies"
+        memory.plan(8 * int(np.prod(out_shape)) + 32 * np.size(axis), what, memory_gb)
+        chunk = memory.chunk_size(32 * np.size(axis), min(chunk, max(positions.size, 1)), what, memory_gb,
+                                  fixed_bytes=8 * int(np.prod(out_shape)))
     out = np.zeros(out_shape, dtype=np.result_type(weights.dtype, float))
     for start in range(0, positions.size, chunk):
         sl = slice(start, start + chunk)
@@ -77,6 +84,7 @@ def gaussian_convolve(axis, values, fwhm: float) -> np.ndarray:
     if fwhm == 0.0:
         return values.copy()
     axis = np.asarray(axis, dtype=float)
+    memory.plan(3 * 8 * axis.size**2, f"a Gaussian convolution on {axis.size} points ({axis.size}² kernel)")
     dx = np.empty_like(axis)
     dx[1:-1] = 0.5 * (axis[2:] - axis[:-2])
     dx[0] = 0.5 * (axis[1] - axis[0]) if axis.size > 1 else 1.0

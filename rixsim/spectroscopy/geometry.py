@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rixsim import validate
 from rixsim.errors import InputError
 
 __all__ = [
@@ -177,9 +178,10 @@ class ScatteringGeometry:
     sample_rotation: np.ndarray = field(default_factory=lambda: np.eye(3))
 
     def __post_init__(self):
-        tt = float(self.two_theta_deg)
-        if not np.isfinite(tt) or not 0.0 < tt < 180.0:
-            raise InputError(f"two_theta_deg must lie in (0, 180) degrees; got {self.two_theta_deg!r}")
+        tt = validate.number(self.two_theta_deg, "two_theta_deg", "degrees", lo=0.0, hi=180.0, lo_open=True,
+                             hi_open=True)
+        if tt < 2 * np.pi:
+            validate.suspicious(f"two_theta_deg = {tt:g} degrees looks like radians; angles are in degrees")
         object.__setattr__(self, "two_theta_deg", tt)
         r = _rotation(self.sample_rotation)
         r.setflags(write=False)

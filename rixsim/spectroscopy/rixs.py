@@ -51,7 +51,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from rixsim import validate
+from rixsim import memory, validate
 from rixsim.cluster.transitions import EdgeTransitions
 from rixsim.errors import InputError
 from rixsim.results import RixsMap, Spectrum
@@ -428,6 +428,9 @@ def rixs_map(transitions: EdgeTransitions, excitation, *, loss=None, emission=No
     tol = validate.nonnegative(elastic_tol, "elastic_tol", "eV")
     ch = _channels(geometry, polarization_in, polarization_out, powder)
     total_fwhm = _voigt_fwhm(fl, fg)
+    validate.rixs_axes_near(tr, exc, loss_ax, emi_ax)
+    memory.plan(48 * exc.size * (emi_ax.size if emi_ax is not None else loss_ax.size),  # map + emission→loss grid
+                f"a RIXS map of {exc.size} × {(emi_ax if emi_ax is not None else loss_ax).size} points", memory_gb)
 
     grid, gather = _second_axis(exc, loss_ax, emi_ax, total_fwhm)
     g_idx = tr.populated
@@ -490,10 +493,7 @@ def rixs_spectrum(transitions: EdgeTransitions, excitation_energy: float, *, los
 
     Keywords are those of :func:`rixs_map`.  ``Spectrum.relative`` is True on a loss axis.
     """
-    try:
-        e = float(excitation_energy)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"excitation_energy must be a number in eV; got {excitation_energy!r}") from exc
+    e = validate.number(excitation_energy, "excitation_energy", "eV")
     rmap = rixs_map(transitions, [e], loss=loss, emission=emission, **kwargs)
     axis = rmap.loss if rmap.on_loss_axis else rmap.emission
     meta = dict(rmap.meta, excitation_energy=e, axis="loss" if rmap.on_loss_axis else "emission")
@@ -572,7 +572,7 @@ def _cut(rmap: RixsMap, centers: np.ndarray, window: float, what: str, label: st
     half = 0.5 * window
     ok = (centers - half >= axis[0] - 1e-12) & (centers + half <= axis[-1] + 1e-12)
     if not ok.any():
-        raise InputError(f"the {what} cut lies outside the map's second axis "
+        raise InputError(f"the {what} cut ({label}) lies outside the map's second axis "
                          f"[{axis[0]:g}, {axis[-1]:g}] eV at every excitation energy")
     vals = []
     for i in np.flatnonzero(ok):
@@ -605,12 +605,7 @@ def constant_loss_cut(rmap: RixsMap, loss_energy: float, window: float = 0.0) ->
     :func:`constant_emission_cut`."""
     if not isinstance(rmap, RixsMap):
         raise InputError(f"rmap must be a RixsMap; got {type(rmap).__name__}")
-    try:
-        l = float(loss_energy)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"loss_energy must be a number in eV; got {loss_energy!r}") from exc
-    if not np.isfinite(l):
-        raise InputError(f"loss_energy must be finite; got {loss_energy!r}")
+    l = validate.number(loss_energy, "loss_energy", "eV")
     w = validate.width(window, "window")
     centers = np.full(rmap.excitation.size, l) if rmap.on_loss_axis else rmap.excitation - l
     return _cut(rmap, centers, w, "constant-loss", f"constant loss {l:g} eV",

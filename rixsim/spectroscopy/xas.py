@@ -104,7 +104,8 @@ def _merge_sticks(energy, weights, fwhm, tol: float = 1e-7) -> Sticks:
 
 
 def xas(source, energies, polarization="isotropic", temperature_k: float = 0.0, gauss_fwhm: float = 0.0,
-        lorentz_fwhm: float | None = None, method: str = "auto", lanczos_steps: int = 200) -> Spectrum:
+        lorentz_fwhm: float | None = None, method: str = "auto", lanczos_steps: int = 200,
+        memory_gb: float | None = None) -> Spectrum:
     """L2,3-edge absorption spectrum on an absolute photon-energy axis.
 
     Parameters
@@ -128,6 +129,9 @@ def xas(source, energies, polarization="isotropic", temperature_k: float = 0.0, 
         sectors larger than 6000 states.
     lanczos_steps : int
         Lanczos iterations per continued fraction (exact resolvent when ≥ the sector dimension).
+    memory_gb : float, optional
+        Memory budget in GB (default: :func:`rixsim.memory.default_budget_bytes`); the line broadening is
+        cut into pieces that fit, and an axis whose result alone does not fit is refused before any work.
 
     Returns
     -------
@@ -136,6 +140,7 @@ def xas(source, energies, polarization="isotropic", temperature_k: float = 0.0, 
         polarisation (10 − n)/3 for dⁿ with the normalisation of :mod:`rixsim.cluster.transitions`).
     """
     axis = validate.energy_axis(energies, "energies")
+    temperature_k = validate.temperature(temperature_k)
     gauss = validate.width(gauss_fwhm, "gauss_fwhm")
     if method not in ("auto", "dense", "lanczos"):
         raise InputError(f"method must be 'auto', 'dense' or 'lanczos'; got {method!r}")
@@ -144,13 +149,15 @@ def xas(source, energies, polarization="isotropic", temperature_k: float = 0.0, 
         raise InputError("method='lanczos' needs a model, not precomputed transitions")
     if is_model and (method == "lanczos" or (method == "auto" and source.basis(True).dim > 6000)):
         intensity = _xas_lanczos(source, axis, polarization_vector(polarization), float(temperature_k),
-                                 lorentz_fwhm, int(lanczos_steps), gauss)
+                                 lorentz_fwhm, validate.integer(lanczos_steps, "lanczos_steps", lo=1), gauss)
         return Spectrum(axis, intensity,
                         label=f"{source.name} XAS ({polarization})",
                         meta={"polarization": str(polarization), "temperature_k": float(temperature_k),
                               "gauss_fwhm": gauss, "lorentz_fwhm": lorentz_fwhm, "model": source.name,
                               "method": "lanczos"})
     sticks = xas_sticks(source, polarization, temperature_k)
+    if sticks.energy.size:
+        validate.axis_near(axis, sticks.energy.min(), sticks.energy.max(), "energies", "every absorption line", 30.0)
     widths = sticks.fwhm if lorentz_fwhm is None else np.full(sticks.energy.size,
                                                              validate.width(lorentz_fwhm, "lorentz_fwhm"))
     if sticks.energy.size == 0:
@@ -158,7 +165,8 @@ def xas(source, energies, polarization="isotropic", temperature_k: float = 0.0, 
     else:
         if gauss == 0 and np.any(widths == 0):
             raise InputError("zero Lorentzian width with gauss_fwhm = 0 gives delta lines; set a width > 0")
-        intensity = broadening.broaden_sticks(axis, sticks.energy, sticks.intensity, widths, gauss)
+        intensity = broadening.broaden_sticks(axis, sticks.energy, sticks.intensity, widths, gauss,
+                                              memory_gb=memory_gb)
     name = getattr(source, "name", "") or (source.meta.get("model", "") if isinstance(source, EdgeTransitions) else "")
     pol = polarization if isinstance(polarization, str) else np.asarray(polarization).tolist()
     return Spectrum(axis, intensity, label=f"{name} XAS ({pol})".strip(),
