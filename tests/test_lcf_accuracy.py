@@ -94,16 +94,25 @@ def lcf_error(ions: tuple[str, str], fraction_a: float, m: float, seed: int = 0)
     return abs(f[0] - fraction_a), _r_factor(res)
 
 
-#: The accuracy stated in references/spectra/README.md: at mismatch m = 1, Fe2+/Fe3+ 40/60 is recovered to
-#: better than this (absolute fraction), for each of three noise realisations.
-STATED_ACCURACY_M1 = 0.10
+#: The accuracy stated in references/spectra/README.md: at mismatch m = 1, a 40/60 mixture of Fe2+/Fe3+ or of
+#: Ni2+/Ni3+ is recovered to better than this (absolute fraction) in every noise realisation (measured worst of
+#: three: 0.003 and 0.009).
+STATED_ACCURACY_M1 = 0.02
 
 
-@pytest.mark.parametrize("seed", (0, 1, 2))
-def test_fe_two_phase_fraction_within_stated_accuracy_at_unit_mismatch(seed):
-    err, r = lcf_error(("Fe2+", "Fe3+"), 0.4, 1.0, seed=seed)
-    assert err < STATED_ACCURACY_M1, f"|Δf| = {err:.3f} at m = 1 (seed {seed})"
+@pytest.mark.parametrize("pair, seed", [(("Fe2+", "Fe3+"), 0), (("Fe2+", "Fe3+"), 1), (("Fe2+", "Fe3+"), 2),
+                                        (("Ni2+", "Ni3+"), 0)])
+def test_two_phase_fraction_within_stated_accuracy_at_unit_mismatch(pair, seed):
+    err, r = lcf_error(pair, 0.4, 1.0, seed=seed)
+    assert err < STATED_ACCURACY_M1, f"{pair}: |Δf| = {err:.3f} at m = 1 (seed {seed})"
     assert r < 0.02
+
+
+@pytest.mark.slow
+def test_accuracy_degrades_with_mismatch():
+    # the error grows with the mismatch level (README table): m = 0.5 < m = 1 < m = 2 (here Ni2+/Ni3+)
+    errs = [lcf_error(("Ni2+", "Ni3+"), 0.4, m, seed=0)[0] for m in (0.5, 1.0, 2.0)]
+    assert errs[0] < errs[1] < errs[2]
 
 
 def test_no_mismatch_recovers_fractions_to_the_noise_level():
