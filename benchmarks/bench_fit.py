@@ -36,7 +36,8 @@ import time
 
 import numpy as np
 
-from rixsim.analysis.fitting import FitModel, fit_rixs_map, fit_xas, simulate_rixs_map, simulate_xas
+from rixsim.analysis.fitting import (FitModel, fit_rixs_map, fit_xas, guess_edge_offset, simulate_rixs_map,
+                                    simulate_xas)
 from rixsim.oxygen.redox import fit_redox_map, oxidised_oxygen_template, synthetic_lattice_map
 from rixsim.results import RixsMap, Spectrum
 
@@ -67,8 +68,10 @@ def _data(case, seed=0):
     e = np.arange(e0 + case["window"][0], e0 + case["window"][1], 0.1)
     truth = dict(case["truth"], edge_offset=e0 + 0.3, gauss_fwhm=0.25)
     y = np.random.default_rng(seed).poisson(simulate_xas(m, e, truth).intensity).astype(float)
-    start = dict(case["start"], edge_offset=e0, gauss_fwhm=0.25)
-    return Spectrum(e, y), truth, start
+    start = dict(case["start"], gauss_fwhm=0.25, edge_step=float(y[-20:].mean()))   # the high-energy plateau
+    data = Spectrum(e, y)
+    start["edge_offset"] = guess_edge_offset(data, m, start)          # as a user would start
+    return data, truth, start
 
 
 def _fit(case, fast: bool, seed=0):

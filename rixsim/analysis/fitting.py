@@ -748,7 +748,10 @@ def _is_lmfit(obj) -> bool:
 def _auto_scale(params, evaluate, y, sig):
     """Start the scale at the linear least-squares value (data and simulation differ in units)."""
     v = params.valuesdict()
-    f = np.asarray(evaluate(dict(v, scale=1.0, background=0.0, background_slope=0.0)))
+    off = dict(scale=1.0, background=0.0, background_slope=0.0)
+    if "edge_step" in v:
+        off["edge_step"] = 0.0
+    f = np.asarray(evaluate(dict(v, **off)))
     rest = y - (np.asarray(evaluate(v)) - v["scale"] * f)      # data minus the background
     den = float(np.sum((f / sig) ** 2))
     if den > 0:
@@ -828,6 +831,11 @@ def guess_edge_offset(data, model: FitModel, values: Mapping[str, float] | None 
     """
     v = dict(values or {})
     v.update(scale=1.0, background=0.0, background_slope=0.0)
+    if isinstance(data, Spectrum):
+        v["edge_step"] = 0.0                       # match the white lines, not the continuum step
+    else:
+        v.pop("edge_step", None)
+        v.pop("step_fwhm", None)
     base = 0.0
     if isinstance(data, Spectrum):
         x, prof = data.energy, data.intensity
