@@ -209,3 +209,28 @@ def test_bad_input(cluster, model):
         fit_measured(scan, model, start={"thickness_nm": math.inf}, vary=["thickness_nm"], sigma="poisson")
     with pytest.raises(InputError, match="within its bounds"):
         fit_measured(scan, model, start={"incidence_deg": 120.0}, vary=["incidence_deg"], sigma="poisson")
+
+
+def test_mixture_weights_ions_by_atom_fraction_and_holes():
+    """A ClusterMixture of Ni2+ (2 holes) and Ni3+ (3 holes): fraction 0 gives Ni2+ alone; at atom fraction x
+    the Ni3+ share of the (unit) white-line area is x·a3 / (x·a3 + (1 − x)·a2), a ∝ holes."""
+    from rixsim.analysis.measured import ClusterMixture
+    ni2, ni3 = ClusterAbsorption("Ni2+"), ClusterAbsorption("Ni3+")
+    mix = ClusterMixture({"ni2": ni2, "ni3": ni3})
+    wide = np.linspace(840.0, 885.0, 1801)
+    single = MeasuredModel(ni2, {"n": DetectionChannel("absorption")})
+    mixed = MeasuredModel(mix, {"n": DetectionChannel("absorption")})
+    common = dict(step_height=0.0, white_line_area=1.0)
+    alone = single.yields(wide, dict(common, tendq=1.1))["n"]
+    zero = mixed.yields(wide, dict(common, ni2_tendq=1.1, ni3_tendq=2.0, ni3_fraction=0.0))["n"]
+    np.testing.assert_allclose(zero, alone, rtol=1e-10, atol=1e-14)
+    v = dict(ni2_tendq=1.1, ni3_tendq=2.0, ni3_fraction=0.3, ni3_shift=1.5)
+    st = mix.sticks(mixed.defaults() | v)
+    assert st.weight.sum() == pytest.approx(1.0, rel=1e-12)
+    a2 = ni2._transitions({"tendq": 1.1, "slater_scale": 0.8, "soc_scale": 1.0, "exchange": 0.0})["area"]
+    a3 = ni3._transitions({"tendq": 2.0, "slater_scale": 0.8, "soc_scale": 1.0, "exchange": 0.0})["area"]
+    assert a3 / a2 == pytest.approx(3 / 2, rel=1e-6)                  # white-line area ∝ 3d holes
+    n2 = ni2.sticks({"tendq": 1.1, "slater_scale": 0.8, "soc_scale": 1.0, "exchange": 0.0}).energy.size
+    assert st.weight[:, n2:].sum() == pytest.approx(0.3 * a3 / (0.3 * a3 + 0.7 * a2), rel=1e-10)
+    with pytest.raises(InputError, match="at least two"):
+        ClusterMixture({"ni2": ni2})

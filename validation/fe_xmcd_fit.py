@@ -180,7 +180,8 @@ def fit(data):
         for s3 in (1, -1):
             start = dict(base, fe2_exchange=0.01 * s2, fe3_exchange=0.01 * s3)
             try:
-                r = fit_measured(scans, model, start=start, vary=CHEAP, separate_scales=True, max_nfev=3000)
+                r = fit_measured(scans, model, start=start, vary=CHEAP, separate_scales=True, max_nfev=3000,
+                                  method="least_squares")
             except ConvergenceError as exc:
                 log.info("stage 1 (signs %+d %+d) failed: %s", s2, s3, exc)
                 continue
@@ -192,7 +193,8 @@ def fit(data):
     # stage 2: everything, from the best stage-1 fit
     start2 = {k: v for k, v in r1.values.items() if k in CHEAP + HAM}
     t = time.time()
-    r2 = fit_measured(scans, model, start=start2, vary=CHEAP + HAM, separate_scales=True, max_nfev=3000)
+    r2 = fit_measured(scans, model, start=start2, vary=CHEAP + HAM, separate_scales=True, max_nfev=3000,
+                                  method="least_squares")
     log.info("stage 2: chi2_r = %.4g, %d evaluations, %d diagonalisations, %.0f s", r2.reduced_chi_square,
              r2.n_evaluations, r2.details["n_diagonalisations"], time.time() - t)
     return model, scans, r1, r2, stage1

@@ -12,7 +12,8 @@ the core hole it creates (s = L3, L2):
     n_s(E) = A\\, \\hat X_s(E) + h\\, S_s(E), \\qquad
     \\mu_{a,s}(E) = p\\, \\rho\\, w_a\\, J(E)\\, n_s(E),
 
-where :math:`\\hat X_s` is the cluster XAS of the states of 2p₃/₂ (2p₁/₂) hole character, per unit area of the
+where :math:`\\hat X_s` (one ion: :class:`ClusterAbsorption`; several valences or sites in atom fractions:
+:class:`ClusterMixture`) is the cluster XAS of the states of 2p₃/₂ (2p₁/₂) hole character, per unit area of the
 *isotropic* spectrum (so σ⁺ and σ⁻ share one normalisation and XMCD keeps its sign and size), broadened
 with the per-edge Lorentzian FWHM ``l3_fwhm``, ``l2_fwhm`` and the Gaussian ``gauss_fwhm``; :math:`A`
 (``white_line_area``, eV) is the area of the white lines in edge jumps × eV; :math:`S_s` are the continuum
@@ -218,7 +219,7 @@ class ClusterMixture:
 
     Notes
     -----
-    Component k contributes :math:`x_k a_k \hat X_k / \sum_j x_j a_j` with :math:`a_k` its isotropic
+    Component k contributes :math:`x_k a_k \\hat X_k / \\sum_j x_j a_j` with :math:`a_k` its isotropic
     white-line area (∝ its number of 3d holes), so the fractions are atom fractions and the total has unit
     isotropic area.  The L3 and L2 step positions are the mixture's centroids.
     """
@@ -449,7 +450,7 @@ class MeasuredModel:
 
     Parameters
     ----------
-    cluster : ClusterAbsorption
+    cluster : ClusterAbsorption or ClusterMixture
     channels : mapping name → DetectionChannel
         E.g. ``{"tey": DetectionChannel("TEY"), "tfy": DetectionChannel("TFY")}``; names are used in the
         parameter names (``tey_scale``, ``tey_bg0`` …) and must be identifiers.
