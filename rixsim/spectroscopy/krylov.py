@@ -47,6 +47,7 @@ Accuracy and convergence controls (:class:`KrylovOptions`)
   (z = ℓ + E_g + iΓ_f/2), i.e. its loss spectrum is exact to ``final_tol`` × (its weight / (π Γ_f/2)).
 * Initial states: ARPACK (:meth:`ClusterModel.low_energy_states`), all states within 30 k_BT, degenerate
   manifolds complete; their residual norms ‖H v − E v‖ are reported (``meta["initial_residual_max"]``).
+
 With the defaults the map agrees with the dense one to ≲ 1e-8 relative (the tests ask for 1e-6).
 
 Memory
