@@ -8,6 +8,7 @@ The API pages are generated from the docstrings by autosummary (``docs/api/gener
 module added to a subpackage appears without editing the docs.  No network is needed: no intersphinx.
 """
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -83,6 +84,30 @@ class FacadeSummary(Autosummary):
         return super().run()
 
 
+# In rixsim docstrings a pair of bars is an absolute value or a norm (|A|², |E_f − E_g|), never a reST
+# substitution.  Escape bars outside literals and maths before numpydoc and docutils read the docstring.
+_SPANS = re.compile(r"(``.+?``|:math:`[^`]*`|`[^`]*`)")
+
+
+def _escape_bars(app, what, name, obj, options, lines):
+    block_indent = None                      # indentation of a ``.. math::`` or literal (``::``) block opener
+    for i, line in enumerate(lines):
+        indent = len(line) - len(line.lstrip())
+        if block_indent is not None:
+            if not line.strip() or indent > block_indent:
+                continue
+            block_indent = None
+        stripped = line.strip()
+        if stripped.startswith(".. math::") or stripped.startswith(".. code-block::") or stripped.endswith("::"):
+            block_indent = indent
+            if stripped.startswith(".. math::"):
+                continue
+        if "|" in line:
+            parts = _SPANS.split(line)
+            lines[i] = "".join(p if k % 2 else re.sub(r"(?<!\\)\|", r"\\|", p) for k, p in enumerate(parts))
+
+
 def setup(app):
     app.add_directive("rixsim-facade", FacadeSummary)
+    app.connect("autodoc-process-docstring", _escape_bars, priority=100)
     return {"parallel_read_safe": True}
