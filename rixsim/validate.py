@@ -307,3 +307,24 @@ def rixs_axes_near(transitions, excitation: np.ndarray, loss: np.ndarray | None,
         suspicious(f"loss {loss[0]:g}…{loss[-1]:g} eV lies farther than {margin:g} eV from every final state "
                    f"(0…{max_loss:g} eV), so the map is (nearly) zero; loss is relative (excitation − emission)",
                    stacklevel=stacklevel - 1)
+
+
+# ------------------------------------------------------------------------------------------- paths
+def output_directory(path, name: str = "--out"):
+    """Return ``path`` as a :class:`~pathlib.Path` to a directory that exists or can be created and written,
+    checked before any work (the nearest existing ancestor must be a writable directory)."""
+    import os
+    from pathlib import Path
+    d = Path(path)
+    if d.exists() and not d.is_dir():
+        raise InputError(f"{name} '{d}' exists and is not a directory")
+    anc = d
+    while not anc.exists() and anc != anc.parent:
+        anc = anc.parent
+    if not anc.exists():
+        return d
+    if not anc.is_dir():
+        raise InputError(f"{name} '{d}' cannot be created: '{anc}' is a file, not a directory")
+    if not os.access(anc, os.W_OK | os.X_OK):
+        raise InputError(f"{name} '{d}' cannot be written: no write permission in '{anc}'")
+    return d

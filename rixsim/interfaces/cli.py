@@ -12,7 +12,8 @@ Conventions
   output names are checked *before* anything is computed.
 * HDF5 maps carry the complete resolved parameter set (``/entry/parameters``), so
   :func:`rixsim.interfaces.config.config_from_dict` on :func:`rixsim.io.read_parameters_hdf5` recomputes them.
-* Exit codes: 0 success; 2 bad input (model file, options, data); 3 an output exists (use
+* Exit codes (``_EXIT_HELP``, printed by ``--help``): 6 the operating system refused a file operation, 7 over
+  the memory budget, 130 interrupted; 0 success; 2 bad input (model file, options, data); 3 an output exists (use
   ``--overwrite``); 4 a fit did not converge; 5 a fit converged but is not trustworthy (a parameter the data
   do not determine, or χ² inconsistent with counting statistics; the outputs are written and the summary
   says why); 1 anything else.  Errors are one line on stderr naming the
@@ -31,26 +32,29 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from rixsim.errors import ConvergenceError, FileExistsRefusal, InputError, RixsimError
+from rixsim.errors import ConvergenceError, FileExistsRefusal, InputError, MemoryBudgetError, RixsimError
 from rixsim.io.atomic import write_text_atomic
 
 log = logging.getLogger("rixsim.interfaces.cli")
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_EXISTS, EXIT_CONVERGENCE = 0, 1, 2, 3, 4
 EXIT_UNTRUSTWORTHY = 5
+EXIT_FILE, EXIT_MEMORY, EXIT_INTERRUPTED = 6, 7, 130
 
-_EXIT_HELP = """exit codes: 0 success, 2 bad input (the message names the key), 3 an output file exists
-(--overwrite replaces it), 4 a fit did not converge, 5 a fit converged but is not trustworthy
-(undetermined parameters or chi-square inconsistent with counting statistics; outputs are written and the
-summary's "Health" section says why), 1 other failures."""
+_EXIT_HELP = """exit codes: 0 success, 2 bad input (the message names the key or value; also a missing or
+unreadable input file, or an unusable --out), 3 an output file exists (--overwrite replaces it), 4 a fit did
+not converge, 5 a fit converged but is not trustworthy (undetermined parameters or chi-square inconsistent
+with counting statistics; outputs are written and the summary's "Health" section says why), 6 the
+operating system refused a file operation (permission, not a directory, disk full), 7 over the memory
+budget (refused before the work starts; coarser axes or a larger memory_gb) or out of memory,
+130 interrupted (Ctrl-C), 1 other failures (an internal error: --debug shows its traceback).
+Errors are one line on stderr; --debug shows the traceback instead."""
 
 
 # ------------------------------------------------------------------------------------------------ helpers
 def _outdir(path: str | Path) -> Path:
-    d = Path(path)
-    if d.exists() and not d.is_dir():
-        raise InputError(f"--out '{d}' exists and is not a directory")
-    return d
+    from rixsim.validate import output_directory
+    return output_directory(path, "--out")
 
 
 def _check_free(paths: Sequence[Path], overwrite: bool) -> None:
@@ -537,8 +541,11 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Cluster-model sXAS and mRIXS of battery materials.",
                                 epilog=_EXIT_HELP)
     p.add_argument("--version", action="version", version=f"rixsim {__version__}")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-v INFO, -vv DEBUG)")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the traceback of an error instead of one line")
     common.add_argument("--overwrite", action="store_true", help="replace existing output files (default: refuse)")
     plots = argparse.ArgumentParser(add_help=False)
     plots.add_argument("--no-plot", action="store_true", help="write no figures (default: PNG)")
@@ -636,25 +643,59 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one line on stderr (``rixsim: warning: …``), without the source line."""
+    kind = "" if category.__name__ in ("UserWarning", "SuspiciousInputWarning") else f" ({category.__name__})"
+    sys.stderr.write(f"rixsim: warning{kind}: {_one_line(message)}\n")
+
+
+def _exit_code(exc: BaseException) -> tuple[int, str]:
+    """(exit code, one-line message) of an exception, by kind of failure (see ``_EXIT_HELP``)."""
+    if isinstance(exc, FileExistsRefusal):
+        return EXIT_EXISTS, f"error: {_one_line(exc)}"
+    if isinstance(exc, (MemoryBudgetError, MemoryError)):
+        text = _one_line(exc) or "out of memory"
+        return EXIT_MEMORY, f"error: {text if isinstance(exc, MemoryBudgetError) else 'out of memory: ' + text}"
+    if isinstance(exc, ConvergenceError):
+        return EXIT_CONVERGENCE, f"error: {_one_line(exc)}"
+    if isinstance(exc, (InputError, RixsimError)):
+        return EXIT_INPUT, f"error: {_one_line(exc)}"
+    if isinstance(exc, OSError):
+        where = f"'{exc.filename}'" if getattr(exc, "filename", None) else ""
+        reason = exc.strerror or _one_line(exc) or type(exc).__name__
+        return EXIT_FILE, f"error: {where + ': ' if where else ''}{reason}"
+    return EXIT_FAIL, (f"internal error: {type(exc).__name__}: {_one_line(exc)} (run with --debug for the "
+                       f"traceback, and please report it)")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the command line; returns the exit code (the ``rixsim`` script passes it to ``sys.exit``)."""
+    """Run the command line; returns the exit code (the ``rixsim`` script passes it to ``sys.exit``).
+
+    Every failure is one line on stderr and an exit code by kind (``_EXIT_HELP``); ``--debug`` re-raises
+    instead, so the traceback is shown.
+    """
+    import warnings
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(getattr(args, "verbose", 0))
-    try:
-        return int(args.func(args))
-    except FileExistsRefusal as exc:
-        sys.stderr.write(f"rixsim: error: {_one_line(exc)}\n")
-        return EXIT_EXISTS
-    except ConvergenceError as exc:
-        sys.stderr.write(f"rixsim: error: {_one_line(exc)}\n")
-        return EXIT_CONVERGENCE
-    except (InputError, RixsimError) as exc:
-        sys.stderr.write(f"rixsim: error: {_one_line(exc)}\n")
-        return EXIT_INPUT
-    except KeyboardInterrupt:
-        sys.stderr.write("rixsim: interrupted\n")
-        return 130
+    debug = bool(getattr(args, "debug", False))
+    with warnings.catch_warnings():
+        if not debug:
+            warnings.showwarning = _show_warning
+        try:
+            return int(args.func(args))
+        except KeyboardInterrupt:
+            if debug:
+                raise
+            sys.stderr.write("rixsim: interrupted\n")
+            return EXIT_INTERRUPTED
+        except Exception as exc:       # noqa: BLE001 - every failure becomes one line and an exit code
+            if debug:
+                raise
+            code, text = _exit_code(exc)
+            log.debug("%s", text, exc_info=True)
+            sys.stderr.write(f"rixsim: {text}\n")
+            return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -473,7 +473,96 @@ def config_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> RunConf
         for i, lay in enumerate(surface):
             if not math.isfinite(lay["thickness_nm"]):
                 raise ConfigError(f"sample.surface[{i}].thickness_nm", "a surface layer must have a finite thickness")
+    _check_ranges("model", model)
+    if ct is not None:
+        _check_ranges("model.charge_transfer", ct)
+    _check_ranges("xas", xas)
+    _check_ranges("rixs", rixs)
+    if sample is not None:
+        _check_ranges("sample", sample)
+        for i, lay in enumerate(surface):
+            _check_ranges("sample.surface", lay, f"sample.surface[{i}]")
+    if "rixsim_version" not in data:     # a stored parameter set holds every key by construction
+        _check_conflicts(data)
     return RunConfig(model, ct, xas, rixs, sample, surface, title, source)
+
+
+#: ranges of the keys that the library does not check as soon as it is given them (``(lo, hi, unit,
+#: lo_open)``); the model keys take theirs from :data:`rixsim.validate.MODEL_RANGES`, so the model file and
+#: the Python API accept the same values
+_RANGES = {
+    "xas.energy_step": (0.0, 100.0, "eV", True),
+    "xas.gauss_fwhm": (0.0, 50.0, "eV", False),
+    "xas.lorentz_fwhm": (0.0, 50.0, "eV", False),
+    "rixs.excitation_step": (0.0, 100.0, "eV", True),
+    "rixs.emission_step": (0.0, 100.0, "eV", True),
+    "rixs.loss_step": (0.0, 100.0, "eV", True),
+    "rixs.two_theta_deg": (0.0, 180.0, "degrees", True),
+    "rixs.final_fwhm": (0.0, 50.0, "eV", False),
+    "rixs.resolution_fwhm": (0.0, 50.0, "eV", False),
+    "rixs.memory_gb": (0.0, 1e6, "GB", True),
+    "sample.density_g_cm3": (0.0, 30.0, "g/cm3", True),
+    "sample.thickness_nm": (0.0, math.inf, "nm", True),
+    "sample.incidence_deg": (0.0, 90.0, "degrees from the surface", True),
+    "sample.exit_deg": (0.0, 90.0, "degrees from the surface", True),
+    "sample.solid_angle_fraction": (0.0, 1.0, "(detector solid angle / 4pi)", True),
+    "sample.line_fwhm": (0.0, 50.0, "eV", False),
+    "sample.electron_escape_nm": (0.0, 1e4, "nm", True),
+    "sample.surface.density_g_cm3": (0.0, 30.0, "g/cm3", True),
+    "sample.surface.thickness_nm": (0.0, math.inf, "nm", True),
+}
+
+
+def _check_ranges(section: str, table: Mapping, where: Optional[str] = None) -> None:
+    """Refuse values outside their physical range, naming the dotted key and the range."""
+    from rixsim import validate
+    where = where or section
+    for name, v in table.items():
+        if v is None or isinstance(v, (str, bool)):
+            continue
+        key = f"{section}.{name}"
+        if key == "xas.polarization" and isinstance(v, tuple) and not any(v):
+            raise ConfigError(f"{where}.{name}", "a polarisation vector must not be [0, 0, 0]")
+        hi_open = key == "rixs.two_theta_deg"
+        if section.startswith("model") and name in validate.MODEL_RANGES:
+            lo, hi, unit = validate.MODEL_RANGES[name]
+            lo_open = False
+        elif key in _RANGES:
+            lo, hi, unit, lo_open = _RANGES[key]
+        else:
+            continue
+        values = v if isinstance(v, tuple) else (v,)
+        try:
+            for x in values:
+                validate.number(x, name, unit, lo=lo, hi=None if math.isinf(hi) else hi, lo_open=lo_open,
+                                hi_open=hi_open, allow_inf=math.isinf(hi))
+        except InputError as exc:
+            raise ConfigError(f"{where}.{name}", str(exc).removeprefix(f"{name} ")) from None
+
+
+#: keys that only mean something with a given value of another key: (table, key, its value, keys ignored)
+_CONFLICTS = (
+    ("rixs", "axis", "emission", ("loss_min", "loss_max", "loss_step")),
+    ("rixs", "axis", "loss", ("emission_min", "emission_max", "emission_step")),
+    ("rixs", "incident", "isotropic", ("two_theta_deg", "outgoing", "powder")),
+)
+
+
+def _check_conflicts(data: Mapping) -> None:
+    """Refuse keys that the rest of the file makes meaningless (they would be silently ignored), unless they
+    are given at their default value (as in a file listing every key, like ``rixsim/examples/mn2_oh.toml``)."""
+    for section, key, value, ignored in _CONFLICTS:
+        table = data.get(section) or {}
+        if not isinstance(table, Mapping):
+            continue
+        actual = table.get(key, next(k.default for k in SCHEMA[section] if k.name == key))
+        if actual != value:
+            continue
+        defaults = {k.name: k.default for k in SCHEMA[section]}
+        given = [n for n in ignored if n in table and table[n] is not None and table[n] != defaults[n]]
+        if given:
+            raise ConfigError(f"{section}.{given[0]}", f"conflicts with {section}.{key} = {value!r}, which ignores "
+                              f"it; remove it or change {section}.{key}")
 
 
 def _tomllib():
