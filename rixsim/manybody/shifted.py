@@ -43,6 +43,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from rixsim.errors import ConvergenceError, InputError
+from rixsim.manybody import _krylov_kernels as _kk
 
 __all__ = ["ShiftedSolution", "shifted_lanczos", "LanczosQuadrature", "lanczos_quadrature", "apply_real",
            "tridiagonal_last", "tridiagonal_solve"]
@@ -148,7 +149,8 @@ class ShiftedSolution:
 
 
 def shifted_lanczos(a, b, shifts, *, bilinear: bool = False, max_iter: int = 1000, tol: float = 1e-8,
-                    check_every: int = 10, store: bool = True, solution: bool = True) -> ShiftedSolution:
+                    check_every: int = 10, store: bool = True, reorthogonalize: bool = True,
+                    solution: bool = True) -> ShiftedSolution:
     """Solve ``(s_j − A) x_j = b`` for every shift ``s_j`` from one Lanczos basis (see the module docstring).
 
     Parameters
@@ -165,7 +167,11 @@ def shifted_lanczos(a, b, shifts, *, bilinear: bool = False, max_iter: int = 100
     check_every : int
         Iterations between residual estimates.
     store : bool
-        Keep the Krylov vectors (full re-orthogonalisation, one pass) or not (two passes).
+        Keep the Krylov vectors (one pass; the solutions are one product with them) or not (two passes).
+    reorthogonalize : bool
+        With ``store``: full re-orthogonalisation (k² dim work; exact Krylov basis, needed when k approaches
+        dim).  Without it, loss of orthogonality delays convergence a little but the reported residuals are
+        the true ones either way.
     solution : bool
         False: return only the tridiagonal and the estimated residuals (no second pass, ``x`` None).
 
@@ -197,10 +203,13 @@ def shifted_lanczos(a, b, shifts, *, bilinear: bool = False, max_iter: int = 100
         return apply_real(a, v) if sp.issparse(a) else a @ v
 
     beta0 = np.sqrt(dot(b, b) + 0j) if bilinear else bnorm
-    n_max = min(max_iter, dim) if store else max_iter     # without storage, loss of orthogonality may need > dim
+    reorth = bool(store and reorthogonalize)
+    n_max = min(max_iter, dim) if reorth else max_iter   # without re-orthogonalisation, more than dim steps may be needed
     basis = np.empty((n_max, dim), dtype=dtype) if store else None
     alpha, beta = [], []
     k_done, converged, est = 0, False, np.full(shifts.size, np.inf)
+    piv = np.ones(shifts.size, dtype=complex)
+    log_ratio = np.zeros(shifts.size)
 
     def run(accumulate=None, n_steps=None):
         """One pass of the recurrence; ``accumulate(k, q)`` gets every Krylov vector (second pass)."""
@@ -220,12 +229,11 @@ def shifted_lanczos(a, b, shifts, *, bilinear: bool = False, max_iter: int = 100
             if not bilinear:
                 al = al.real
             w = w - al * q - b_prev * q_prev
-            if store and accumulate is None:
+            if reorth and accumulate is None:
                 before = np.linalg.norm(w)
+                w = np.ascontiguousarray(w, dtype=dtype)
                 for _ in range(2):                       # DGKS: a second pass only when the first cancelled
-                    qs = basis[:k + 1]
-                    coef = (qs @ w) if bilinear else (qs.conj() @ w)
-                    w = w - qs.T @ coef
+                    _kk.project_out(basis, k + 1, w, not bilinear and not real)
                     after = np.linalg.norm(w)
                     if after > 0.7 * before:
                         break
@@ -236,9 +244,11 @@ def shifted_lanczos(a, b, shifts, *, bilinear: bool = False, max_iter: int = 100
             be = np.sqrt(dot(w, w) + 0j) if bilinear else wn
             if accumulate is None:
                 last = k + 1 == n_max
+                # |e_k^T (s − T_k)^{-1} e_1| = Π β / Π d_i, d_i the pivots of the ratio recurrence (running)
+                piv[...] = shifts - al - (beta[-1] ** 2 / piv if k > 0 else 0.0)
+                log_ratio[...] += np.log(np.abs(piv)) - (np.log(abs(beta[-1])) if k > 0 else 0.0)
                 if wn <= 1e-13 * max(1.0, abs(al)) or (k + 1) % check_every == 0 or last:
-                    est = abs(beta0) * wn * tridiagonal_last(np.array(alpha), np.array(beta + [0.0]),
-                                                            shifts) / bnorm
+                    est = abs(beta0) * wn * np.exp(-log_ratio) / bnorm
                     if wn <= 1e-13 * max(1.0, abs(al)):
                         est[:] = 0.0
                     if est.max() <= tol or last:
@@ -320,6 +330,9 @@ def lanczos_quadrature(h, v: np.ndarray, *, probes=None, eta: float = 0.0, max_i
     q = np.ascontiguousarray(v[:, active] / norms[active])
     q_prev = np.zeros_like(q)
     b_prev = np.zeros(active.size)
+    n_z = 0 if z is None else z.size
+    piv = np.ones((active.size, n_z), dtype=complex)       # running pivots of (z − T_k), per column and z
+    log_ratio = np.zeros((active.size, n_z))               # log |det(z − T_k)| − log Π β
     for k in range(n_max):
         if active.size == 0:
             break
@@ -334,27 +347,30 @@ def lanczos_quadrature(h, v: np.ndarray, *, probes=None, eta: float = 0.0, max_i
         alphas[k, active] = al
         betas[k, active] = be
         n_iter[active] = k + 1
+        if z is not None:
+            if k == 0:
+                piv = z[None, :] - al[:, None]
+                log_ratio = np.log(np.abs(piv))
+            else:
+                piv = z[None, :] - al[:, None] - (b_prev ** 2)[:, None] / piv
+                log_ratio += np.log(np.abs(piv)) - np.log(b_prev)[:, None]
         done = be <= 1e-12 * np.maximum(1.0, np.abs(al))
         bound[active[done]] = 0.0
-        if z is not None and ((k + 1) % check_every == 0) and not done.all():
+        last = k + 1 == n_max
+        if z is not None and ((k + 1) % check_every == 0 or last):
             open_ = np.flatnonzero(~done)
-            cols = active[open_]
-            last = tridiagonal_last(alphas[:k + 1, cols], betas[:k, cols], z)       # (n_open, n_z)
-            bound[cols] = np.max((be[open_, None] * last) ** 2, axis=1)
-            done[open_] = bound[cols] <= tol
-        keep = ~done
-        if k + 1 == n_max:
+            bound[active[open_]] = np.max((be[open_, None] * np.exp(-log_ratio[open_])) ** 2, axis=1)
+            done[open_] = bound[active[open_]] <= tol
+        if last:
             break
+        keep = ~done
         if not keep.all():
             active, q, w, be, q_prev = active[keep], q[:, keep], w[:, keep], be[keep], q_prev[:, keep]
+            if z is not None:
+                piv, log_ratio = piv[keep], log_ratio[keep]
         q_prev = q
         q = np.ascontiguousarray(w / be)
         b_prev = be
-    if z is not None:                                  # final bound for columns that ran out of steps
-        for c in np.flatnonzero(~np.isfinite(bound) | (bound > tol)):
-            k = n_iter[c]
-            last = tridiagonal_last(alphas[:k, c], betas[:k - 1, c], z)
-            bound[c] = float(np.max((betas[k - 1, c] * last) ** 2))
     from scipy.linalg import eigh_tridiagonal
     nodes, weights = [], []
     for c in range(p):

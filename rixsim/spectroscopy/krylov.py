@@ -107,7 +107,10 @@ class KrylovOptions:
     core_width : str or float
         ``"operator"`` (Γ̂ from the 2p₃/₂-hole number), ``"l3"``, ``"l2"`` or a FWHM in eV.
     store : {"auto", True, False}
-        Keep the intermediate Krylov vectors (full re-orthogonalisation) or use two passes.
+        Keep the intermediate Krylov vectors (one pass) or use two passes ("auto": keep when they fit).
+    reorthogonalize : bool
+        Full re-orthogonalisation of the kept intermediate Krylov vectors (k² · dim work: it dominates for
+        k ≳ nnz/dim; off by default, the residuals reported are the true ones either way).
     omega_block : int or None
         Incident energies per final-state block (and per executor task); None: from ``memory_gb``.
     initial_tol : float
@@ -121,6 +124,7 @@ class KrylovOptions:
     check_every: int = 10
     core_width: object = "operator"
     store: object = "auto"
+    reorthogonalize: bool = False
     omega_block: int | None = None
     initial_tol: float = 1e-12
 
@@ -411,7 +415,7 @@ def krylov_rixs_map(model, excitation, *, loss=None, emission=None, geometry=Non
         for a in comps:
             sol = shifted_lanczos(a_op, apply_real(t_real[a], vg), shifts, bilinear=bilinear,
                                   max_iter=opts.max_intermediate, tol=opts.tol, check_every=opts.check_every,
-                                  store=plan.store)
+                                  store=plan.store, reorthogonalize=opts.reorthogonalize)
             psi[a] = phases[a] * sol.x                           # (n_ω, dim_m)
             res_max, n_int = max(res_max, float(sol.residual.max())), max(n_int, sol.n_iter)
             log.info("g %d (E=%.4f eV), component %s: %d Krylov vectors, residual %.2e%s", ig, eg, "xyz"[a],

@@ -1,0 +1,239 @@
+"""Krylov Kramers–Heisenberg engine (rixsim.spectroscopy.krylov, rixsim.manybody.shifted): solvers against
+direct linear algebra, maps against the dense engine, convergence with the Krylov size, memory planning."""
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from rixsim.cluster.model import atomic_model, cluster_model
+from rixsim.errors import InputError
+from rixsim.manybody.buildplan import estimate_build
+from rixsim.manybody.shifted import (ComplexSymmetricOperator, apply_real, lanczos_quadrature,
+                                     shifted_lanczos)
+from rixsim.spectroscopy.geometry import ScatteringGeometry
+from rixsim.spectroscopy.krylov import KrylovOptions, check_build, initial_states, plan_krylov
+from rixsim.spectroscopy.rixs import rixs_map
+
+
+# ------------------------------------------------------------------------------------------ solvers
+def _sparse_symmetric(n, seed=0, cut=1.5):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, n))
+    h = (a + a.T) / 2
+    h[np.abs(h) < cut] = 0.0
+    return sp.csr_matrix(h), h, rng
+
+
+@pytest.mark.parametrize("store,reorth", [(True, True), (True, False), (False, False)])
+def test_shifted_lanczos_hermitian_solves_every_shift(store, reorth):
+    hs, h, rng = _sparse_symmetric(200)
+    b = rng.normal(size=200) + 1j * rng.normal(size=200)
+    shifts = np.linspace(-4, 4, 9) + 0.3j
+    sol = shifted_lanczos(hs, b, shifts, tol=1e-10, max_iter=3000, store=store, reorthogonalize=reorth)
+    ref = np.array([np.linalg.solve(s * np.eye(200) - h, b) for s in shifts])
+    assert sol.converged
+    assert sol.residual.max() < 1e-9
+    assert np.abs(sol.x - ref).max() < 1e-8 * np.abs(ref).max()
+
+
+@pytest.mark.parametrize("store", [True, False])
+def test_shifted_lanczos_complex_symmetric_width_operator(store):
+    hs, h, rng = _sparse_symmetric(150, seed=1)
+    g = sp.csr_matrix(np.diag(rng.uniform(0.2, 0.8, 150)) + 0.05 * (lambda x: x + x.T)(rng.normal(size=(150, 150))))
+    a = ComplexSymmetricOperator(hs, g)
+    b = rng.normal(size=150)
+    shifts = np.linspace(-3, 3, 7)
+    sol = shifted_lanczos(a, b, shifts, bilinear=True, tol=1e-10, max_iter=3000, store=store)
+    ref = np.array([np.linalg.solve(s * np.eye(150) - h + 0.5j * g.toarray(), b) for s in shifts])
+    assert sol.residual.max() < 1e-9
+    assert np.abs(sol.x - ref).max() < 1e-8 * np.abs(ref).max()
+
+
+def test_shifted_residual_is_true_and_falls_as_the_space_grows():
+    hs, h, rng = _sparse_symmetric(300, seed=2)
+    b = rng.normal(size=300)
+    shifts = np.linspace(-5, 5, 5) + 0.2j
+    res = []
+    for k in (20, 60, 120, 300):
+        sol = shifted_lanczos(hs, b, shifts, max_iter=k, tol=1e-14, store=True, reorthogonalize=True)
+        true = [np.linalg.norm(b - (s * sol.x[j] - h @ sol.x[j])) / np.linalg.norm(b) for j, s in enumerate(shifts)]
+        np.testing.assert_allclose(sol.residual, true, rtol=1e-8, atol=1e-15)
+        res.append(sol.residual.max())
+    assert res[0] > res[1] > res[2] > res[3]
+    assert res[-1] < 1e-10 and res[0] > 1e-2
+
+
+def test_apply_real_equals_complex_product():
+    hs, h, rng = _sparse_symmetric(50)
+    x = rng.normal(size=(50, 3)) + 1j * rng.normal(size=(50, 3))
+    np.testing.assert_allclose(apply_real(hs, x), h @ x, atol=1e-12)
+    np.testing.assert_allclose(apply_real(hs, x[:, 0].copy()), h @ x[:, 0], atol=1e-12)
+
+
+def test_lanczos_quadrature_gives_exact_broadened_spectra_and_a_valid_bound():
+    hs, h, rng = _sparse_symmetric(250, seed=3)
+    v = rng.normal(size=(250, 4))
+    w, u = np.linalg.eigh(h)
+    x = np.linspace(w[0] - 1, w[0] + 8, 80)
+    eta = 0.1
+    lor = lambda pos: eta / np.pi / ((x[None, :] - pos[:, None]) ** 2 + eta**2)     # noqa: E731
+    for max_iter, tol in ((30, 0.0), (3000, 1e-12)):
+        q = lanczos_quadrature(hs, v, probes=x, eta=eta, max_iter=max_iter, tol=max(tol, 1e-300))
+        for c in range(4):
+            exact = ((u.T @ v[:, c]) ** 2) @ lor(w)
+            approx = q.weights[c] @ lor(q.nodes[c])
+            err = np.abs(exact - approx).max()
+            # a-posteriori bound: |ΔS| ≤ bound · ‖v‖²/(π η)
+            assert err <= 1.001 * q.bound[c] * (v[:, c] @ v[:, c]) / (np.pi * eta) + 1e-12
+            if max_iter > 1000:
+                assert err < 1e-9 * exact.max()
+        np.testing.assert_allclose([wc.sum() for wc in q.weights], (v**2).sum(axis=0), rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------------- maps vs dense
+def _compare(model, exc, temperature_k=300.0, **kw):
+    kw.setdefault("loss", np.linspace(-0.5, 6.0, 60))
+    d = rixs_map(model, exc, method="dense", temperature_k=temperature_k, margin_fwhm=None, **kw)
+    k = rixs_map(model, exc, method="krylov", temperature_k=temperature_k, margin_fwhm=None, **kw)
+    assert d.meta["method"] == "dense" and k.meta["method"] == "krylov"
+    assert k.intensity.shape == d.intensity.shape
+    scale = np.abs(d.intensity).max()
+    return np.abs(k.intensity - d.intensity).max() / scale, d, k
+
+
+NI_EXC = np.linspace(850.0, 858.0, 9)
+GEOMETRIES = {
+    "isotropic": {},
+    "pi-90": {"geometry": ScatteringGeometry(90.0, "pi")},
+    "powder-sigma": {"geometry": ScatteringGeometry(60.0, "sigma"), "powder": True},
+    "circular-rotated": {"geometry": ScatteringGeometry(
+        120.0, "circular+", sample_rotation=np.array([[0.6, -0.8, 0], [0.8, 0.6, 0], [0, 0, 1.0]]))},
+}
+
+
+@pytest.mark.parametrize("name", list(GEOMETRIES))
+def test_krylov_equals_dense_atomic_ni2(name):
+    model = atomic_model("Ni2+", tendq=1.1, l3_fwhm=0.4, l2_fwhm=0.4)
+    err, d, k = _compare(model, NI_EXC, **GEOMETRIES[name])
+    assert err < 1e-6
+    np.testing.assert_allclose(k.elastic, d.elastic, atol=1e-6 * np.abs(d.intensity).max())
+    assert k.meta["residual_max"] < 1e-8 and k.meta["initial_residual_max"] < 1e-8
+
+
+def test_krylov_equals_dense_on_an_emission_axis_at_0k():
+    model = atomic_model("Ni2+", tendq=1.1, l3_fwhm=0.4, l2_fwhm=0.4)
+    err, _, _ = _compare(model, NI_EXC, temperature_k=0.0, loss=None, emission=np.arange(845.0, 858.0, 0.1),
+                         geometry=ScatteringGeometry(90.0, "pi"))
+    assert err < 1e-6
+
+
+def test_krylov_equals_dense_charge_transfer_powder():
+    model = cluster_model("Ni2+", delta=4.0, udd=7.0, upd=8.5, veg=2.2, tendq=0.7, l3_fwhm=0.4, l2_fwhm=0.4)
+    err, _, k = _compare(model, NI_EXC, loss=np.linspace(-0.5, 8.0, 60),
+                         geometry=ScatteringGeometry(90.0, "sigma"), powder=True)
+    assert err < 1e-6
+    assert k.meta["final_bound_max"] <= KrylovOptions().final_tol
+
+
+@pytest.mark.slow
+def test_krylov_equals_dense_atomic_mn2_powder():
+    model = atomic_model("Mn2+", tendq=0.9, l3_fwhm=0.3, l2_fwhm=0.3)
+    err, _, k = _compare(model, np.linspace(638.0, 645.0, 6), geometry=ScatteringGeometry(90.0, "pi"),
+                         powder=True)
+    assert err < 1e-6
+    assert k.meta["n_initial"] == 6                     # the ⁶A₁ manifold, complete
+
+
+@pytest.mark.parametrize("ion,exc,limit", [("Ni2+", NI_EXC, 3e-4),
+                                           pytest.param("Mn2+", np.linspace(638.0, 645.0, 6), 1e-3,
+                                                        marks=pytest.mark.slow)])
+def test_width_operator_against_dense_per_state_widths(ion, exc, limit):
+    """Distinct L3/L2 widths: Γ̂ (operator, off-diagonal elements kept) vs the dense engine's diagonal widths."""
+    model = atomic_model(ion, tendq=1.0)
+    assert model.l3_fwhm != model.l2_fwhm
+    err, _, k = _compare(model, exc, geometry=ScatteringGeometry(90.0, "pi"), powder=True)
+    assert k.meta["core_width"] == "operator"
+    assert err < limit
+    # a single width instead is a much worse approximation in the L2 region
+    one = rixs_map(model, exc, method="krylov", temperature_k=300.0, margin_fwhm=None,
+                   loss=np.linspace(-0.5, 6.0, 60), geometry=ScatteringGeometry(90.0, "pi"), powder=True,
+                   krylov=KrylovOptions(core_width="l3"))
+    assert one.meta["core_width"] == model.l3_fwhm
+    ref = rixs_map(model, exc, method="dense", temperature_k=300.0, margin_fwhm=None, loss=np.linspace(-0.5, 6.0, 60),
+                   geometry=ScatteringGeometry(90.0, "pi"), powder=True).intensity
+    assert np.abs(one.intensity - ref).max() / np.abs(ref).max() > 10 * err
+
+
+def test_map_converges_as_the_krylov_size_grows():
+    model = cluster_model("Ni2+", delta=4.0, udd=7.0, upd=8.5, veg=2.2, tendq=0.7, l3_fwhm=0.4, l2_fwhm=0.4)
+    kw = dict(loss=np.linspace(-0.5, 8.0, 40), geometry=ScatteringGeometry(90.0, "pi"), temperature_k=0.0,
+              margin_fwhm=None)
+    ref = rixs_map(model, NI_EXC, method="dense", **kw).intensity
+    res, errs = [], []
+    for k in (5, 15, 30, 200):
+        m = rixs_map(model, NI_EXC, method="krylov", krylov=KrylovOptions(max_intermediate=k, tol=1e-12), **kw)
+        res.append(m.meta["residual_max"])
+        errs.append(np.abs(m.intensity - ref).max() / np.abs(ref).max())
+    assert all(a > b for a, b in zip(res, res[1:])), res
+    assert res[0] > 1e-3 and res[-1] < 1e-10
+    assert errs[0] > 1e-3 and errs[-1] < 1e-8
+    # the final-state side: a short Lanczos reports a large bound, a long one a tiny one
+    short = rixs_map(model, NI_EXC, method="krylov", krylov=KrylovOptions(max_final=4), **kw)
+    assert short.meta["final_bound_max"] > 1e-3
+    assert np.abs(short.intensity - ref).max() / np.abs(ref).max() > 1e-4
+
+
+# ------------------------------------------------------------------------------------- the API
+def test_auto_takes_dense_for_small_models_and_krylov_needs_a_model():
+    model = atomic_model("Ni2+", tendq=1.1)
+    m = rixs_map(model, NI_EXC[:2], loss=np.linspace(0, 3, 10))
+    assert m.meta["method"] == "dense"
+    tr = model.transitions()
+    with pytest.raises(InputError, match="need a model"):
+        rixs_map(tr, NI_EXC[:2], loss=np.linspace(0, 3, 10), method="krylov")
+    with pytest.raises(InputError, match="method must be"):
+        rixs_map(model, NI_EXC[:2], loss=np.linspace(0, 3, 10), method="lanczos")
+    with pytest.raises(InputError, match="core_width"):
+        KrylovOptions(core_width="wide")
+    with pytest.raises(InputError, match="max_final"):
+        KrylovOptions(max_final=0)
+
+
+def test_executor_gives_the_local_result_exactly():
+    model = atomic_model("Ni2+", tendq=1.1)
+    kw = dict(loss=np.linspace(-0.5, 5.0, 30), method="krylov", temperature_k=300.0, powder=True,
+              geometry=ScatteringGeometry(90.0, "pi"), krylov=KrylovOptions(omega_block=3))
+    local = rixs_map(model, NI_EXC, **kw)
+    with ThreadPoolExecutor(2) as ex:
+        par = rixs_map(model, NI_EXC, executor=ex, **kw)
+    assert np.array_equal(local.intensity, par.intensity)
+    assert np.array_equal(local.elastic, par.elastic)
+
+
+def test_initial_states_are_complete_with_residuals():
+    model = atomic_model("Mn2+", tendq=0.9)
+    ini = initial_states(model, 300.0)
+    assert ini.energies.size == 6 and ini.residuals.max() < 1e-9
+    np.testing.assert_allclose(ini.weights.sum(), 1.0)
+
+
+# ------------------------------------------------------------------------------------------ memory
+def test_build_estimate_predicts_the_nonzeros():
+    model = cluster_model("Ni2+", delta=4.0, udd=7.0, upd=8.5, veg=2.2, tendq=0.7)
+    est = estimate_build(model.basis(True), model._one_body_blocks(model.core_excited),
+                         model._coulomb(model.core_excited), sample=50)
+    _, h = model.hamiltonian(True)
+    assert h.nnz <= est.nnz <= 3.0 * h.nnz        # upper bound: duplicate terms are merged by the build
+    with pytest.raises(InputError, match="memory_gb=1e-06 is too small"):
+        check_build(model.with_parameters(), memory_gb=1e-6)
+
+
+def test_plan_refuses_a_budget_it_cannot_meet_and_blocks_incident_energies():
+    opts = KrylovOptions()
+    with pytest.raises(InputError, match="too small for this Krylov map"):
+        plan_krylov(159480, 38760, 4e6, 50, 3, 2, opts, True, memory_gb=0.1)
+    plan = plan_krylov(159480, 38760, 4e6, 50, 3, 2, opts, True, memory_gb=8.0)
+    assert 1 <= plan.omega_block <= 50 and plan.total <= 8e9
+    small = plan_krylov(159480, 38760, 4e6, 50, 3, 2, KrylovOptions(store=False), True, memory_gb=8.0)
+    assert not small.store and small.krylov == 0.0
