@@ -39,21 +39,18 @@ def mismatch(m: float) -> dict:
 
 
 def _fractions(result, names) -> np.ndarray:
-    """Fractions of an LCF result, whichever result type ``fit_linear_combination`` returns."""
-    if hasattr(result, "fractions"):
-        return np.array([result.fractions[n] for n in names])
-    derived = result.derived
-    return np.array([derived[f"fraction[{n}]"].value for n in names])
+    """Fractions of an LCF result: ``FitResult.derived`` keyed by reference name (or the older ``fractions``)."""
+    derived = getattr(result, "derived", None) or {}
+    if all(n in derived for n in names):
+        return np.array([derived[n].value for n in names])
+    return np.array([result.fractions[n] for n in names])
 
 
 def _r_factor(result) -> float:
-    """Σ(y − fit)² / Σy² over the fit window."""
-    if hasattr(result, "residual") and hasattr(result.residual, "intensity"):
-        data, resid = result.data.intensity, result.residual.intensity
-    else:
-        data = result.data.intensity
-        resid = data - result.best_fit.intensity
-    return float(np.sum(resid ** 2) / np.sum(data ** 2))
+    """Σ(y − fit)² / Σy² over the fit window (data and best fit of the result)."""
+    data = result.data.intensity
+    fit = result.best_fit.intensity if hasattr(result, "best_fit") else result.fit.intensity
+    return float(np.sum((data - fit) ** 2) / np.sum(data ** 2))
 
 
 @lru_cache(maxsize=64)
