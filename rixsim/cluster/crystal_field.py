@@ -129,6 +129,30 @@ def hybridization_matrix(veg: float, vt2g: float, symmetry: str = "Oh") -> np.nd
     return angular.orbital_to_spin_orbital(m)
 
 
+def t2g_acceptor_orbitals(symmetry: str = "Oh") -> np.ndarray:
+    """5×3 orbital matrix (complex d basis, m = −2…2) whose columns span the cubic t_2g orbitals (for D3d
+    rotated into the trigonal frame), chosen as eigenvectors of the projected L_z so that each column has
+    a definite |m| mod the axis order: a ligand shell of these three combinations keeps the symmetry
+    blocks of :meth:`rixsim.cluster.model.ClusterModel.eigensystem`."""
+    u = angular.real_to_complex(2)
+    t = u[:, list(_T2G)]
+    if symmetry == "D3d":
+        t = angular.rotation_matrix_l(2, trigonal_rotation()) @ t
+    lz = np.diag(np.arange(-2, 3)).astype(complex)
+    w, v = np.linalg.eigh(t.conj().T @ lz @ t)
+    out = t @ v
+    for c in range(3):          # a fixed phase: largest component real and positive
+        k = np.argmax(np.abs(out[:, c]))
+        out[:, c] *= np.abs(out[k, c]) / out[k, c]
+    return out
+
+
+def t2g_acceptor_hybridization(vt2g: float, symmetry: str = "Oh") -> np.ndarray:
+    """10×6 spin-orbital hopping from the d shell (rows) to a three-orbital t_2g acceptor shell (columns,
+    the orbitals of :func:`t2g_acceptor_orbitals`, spin-orbital index ``2*orbital + s``)."""
+    return np.kron(vt2g * t2g_acceptor_orbitals(symmetry), np.eye(2))
+
+
 def ligand_field_matrix(tenq: float, symmetry: str = "Oh") -> np.ndarray:
     """10×10 spin-orbital matrix of the ligand orbitals' own e_g/t_2g splitting ``tenq`` (eV)."""
     return CrystalField("D3d" if symmetry == "D3d" else "Oh", tendq=tenq).spin_orbital_matrix()

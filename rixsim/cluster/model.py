@@ -22,6 +22,22 @@ and the on-site energy difference ε_d − ε_L of each sector is computed from 
 configuration average is the zero of its energies, so the photon energy of the configuration-averaged
 transition 2p⁶dⁿ → 2p⁵dⁿ⁺¹ is ``edge_offset`` (absolute, eV).
 
+Metal-to-ligand charge transfer (π back-donation, :class:`BackDonation`) adds a second, empty ligand shell
+``"L*"`` (the acceptor's π* combinations) and the configurations dⁿ⁻ʲL*ʲ.  As for the ligand-to-metal
+energy Δ, and as in the valence-bond configuration-interaction (VBCI) analyses of back-bonding at the
+Fe L edge (Hocking et al., J. Am. Chem. Soc. 128, 10442 (2006); the LMCT-only VBCI model: Wasinger et al.,
+J. Am. Chem. Soc. 125, 12894 (2003)), the MLCT energy Δ* is the configuration-averaged energy of dⁿ⁻¹L*
+relative to dⁿ.  With k ligand holes and j acceptor
+electrons (``ClusterModel.transfer_counts``):
+
+* initial sector:       E(dⁿ⁺ᵏ⁻ʲL̲ᵏL*ʲ) − E(dⁿ) = kΔ + jΔ* + Udd·[k(k−1)/2 + j(j−1)/2 − kj],
+* core-excited sector:  the same with Δ → Δ + Udd − Upd and Δ* → Δ* − Udd + Upd − U_pL*,
+
+where U_pL* (``core_hole_ligand``) is the core hole's attraction of an L* electron (0 by default).  The
+electron that leaves the metal no longer screens the core hole, so the MLCT configuration moves *up* by
+Upd − Udd in the core-excited sector while the LMCT one moves down by as much.  The k(k−1)/2, j(j−1)/2 and
+−kj terms are the change in the number of d–d pairs (a test checks every configuration).
+
 Single-configuration (atomic) models have no ligand shell.
 """
 from __future__ import annotations
@@ -34,10 +50,12 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from rixsim import validate
 from rixsim.cluster.crystal_field import (
     CrystalField,
     hybridization_matrix,
     ligand_field_matrix,
+    t2g_acceptor_hybridization,
 )
 from rixsim.cluster.transitions import EdgeTransitions
 from rixsim.errors import InputError
@@ -94,6 +112,71 @@ class ChargeTransfer:
 
 
 @dataclass(frozen=True)
+class BackDonation:
+    """Metal-to-ligand charge transfer (MLCT, π back-donation) into an empty acceptor shell L* (eV).
+
+    L* is a second ligand shell of symmetry-adapted combinations of the acceptor orbitals (for Oh the π*
+    orbitals of six ligands, e.g. CN⁻ 2π*, whose t_2g combination overlaps the metal t_2g), empty in the
+    dⁿ configuration.  With ``veg = 0`` (π-only acceptor) L* holds only the three t_2g combinations
+    (a shell of 6 spin-orbitals, stored as ``Shell("L*", 1)``: its orbitals are
+    :func:`~rixsim.cluster.crystal_field.t2g_acceptor_orbitals`, not p orbitals); with ``veg ≠ 0`` it holds
+    five d-like combinations (``Shell("L*", 2)``).  Δ* is the average over the orbitals L* holds.
+
+    Attributes
+    ----------
+    delta : float
+        Δ*: configuration-averaged energy of dⁿ⁻¹L*¹ relative to dⁿ (the MLCT energy, Δ' in the
+        valence-bond configuration-interaction literature), before multiplets, crystal field and hopping.
+    vt2g, veg : float
+        Hoppings T(t_2g), T(e_g) between the d orbitals and the L* combinations of the same symmetry
+        (``veg = 0``: π-only acceptor, the usual case).
+    udd, upd : float or None
+        Configuration-averaged d–d repulsion and 2p-hole–d attraction.  Taken from the model's
+        :class:`ChargeTransfer` when it has one (given here they must then be equal); required otherwise.
+    core_hole_ligand : float
+        Attraction between the 2p core hole and an electron in L* (≥ 0 lowers dⁿL* in the core-excited
+        sector); 0 treats the acceptor as beyond the reach of the core hole.
+    tenq_ligand : float
+        Splitting of the L* orbitals' own t_2g-like and e_g-like combinations (traceless, as
+        :func:`~rixsim.cluster.crystal_field.ligand_field_matrix`); only with ``veg ≠ 0``.
+    n_ligand_electrons : {1, 2}
+        Largest number of electrons in L* (1: dⁿ⁻¹L*, 2: also dⁿ⁻²L*²).
+    mixed : bool
+        Also keep the configurations with ligand holes *and* L* electrons (dⁿL̲L*, …) when the model has
+        LMCT too.
+    """
+
+    delta: float
+    vt2g: float
+    veg: float = 0.0
+    udd: Optional[float] = None
+    upd: Optional[float] = None
+    core_hole_ligand: float = 0.0
+    tenq_ligand: float = 0.0
+    n_ligand_electrons: int = 1
+    mixed: bool = False
+
+    def __post_init__(self):
+        for k in ("delta", "vt2g", "veg", "core_hole_ligand", "tenq_ligand"):
+            if not np.isfinite(getattr(self, k)):
+                raise InputError(f"back-donation parameter {k} must be finite; got {getattr(self, k)!r}")
+        for k in ("udd", "upd"):
+            v = getattr(self, k)
+            if v is not None and not np.isfinite(v):
+                raise InputError(f"back-donation parameter {k} must be finite or None; got {v!r}")
+        if self.n_ligand_electrons not in (1, 2):
+            raise InputError(f"n_ligand_electrons must be 1 or 2; got {self.n_ligand_electrons!r}")
+        if self.veg == 0.0 and self.tenq_ligand != 0.0:
+            raise InputError(f"tenq_ligand = {self.tenq_ligand!r} needs e_g-like acceptor orbitals: with "
+                             "veg = 0 the acceptor shell holds only its three t2g combinations")
+
+    @property
+    def shell(self) -> Shell:
+        """The acceptor shell: three t_2g combinations (``veg == 0``) or five d-like ones."""
+        return Shell("L*", 1 if self.veg == 0.0 else 2)
+
+
+@dataclass(frozen=True)
 class Eigensystem:
     """Eigenvalues (ascending, eV) and eigenvectors (columns) of one sector's Hamiltonian."""
 
@@ -124,6 +207,8 @@ class ClusterModel:
         Lorentzian FWHM (eV) of 2p₃/₂- and 2p₁/₂-hole states; mixed states get the weighted mean.
     edge_offset : float
         Absolute photon energy (eV) of the configuration-averaged transition 2p⁶dⁿ → 2p⁵dⁿ⁺¹.
+    back_donation : BackDonation or None
+        Metal-to-ligand charge transfer into an empty acceptor shell ``"L*"`` (see the module docstring).
     """
 
     name: str
@@ -136,6 +221,7 @@ class ClusterModel:
     l3_fwhm: float = 0.3
     l2_fwhm: float = 0.6
     edge_offset: float = 0.0
+    back_donation: Optional[BackDonation] = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
@@ -151,23 +237,78 @@ class ClusterModel:
             v = getattr(self, k)
             if not np.isfinite(v) or v < 0:
                 raise InputError(f"{k} must be finite and >= 0 eV; got {v!r}")
+        bd, ct = self.back_donation, self.charge_transfer
+        if bd is not None:
+            for k in ("udd", "upd"):
+                own = getattr(bd, k)
+                if ct is None and own is None:
+                    raise InputError(f"back_donation needs {k} (eV) when the model has no charge_transfer")
+                if ct is not None and own is not None and abs(own - getattr(ct, k)) > 1e-12:
+                    raise InputError(f"back_donation.{k} = {own!r} differs from charge_transfer.{k} = "
+                                     f"{getattr(ct, k)!r}; give it once (None here takes the LMCT value)")
+
+    @property
+    def udd(self) -> float:
+        """Configuration-averaged d–d repulsion Udd (eV; 0 for an atomic model)."""
+        if self.charge_transfer is not None:
+            return self.charge_transfer.udd
+        if self.back_donation is not None:
+            return self.back_donation.udd
+        return 0.0
+
+    @property
+    def upd(self) -> float:
+        """Configuration-averaged 2p-hole–d attraction Upd (eV; 0 for an atomic model)."""
+        if self.charge_transfer is not None:
+            return self.charge_transfer.upd
+        if self.back_donation is not None:
+            return self.back_donation.upd
+        return 0.0
 
     # ---- structure -----------------------------------------------------------------------------------
     @property
     def shells(self) -> ShellSet:
-        if self.charge_transfer is None:
-            return ShellSet((Shell("3d", 2), Shell("2p", 1)))
-        return ShellSet((Shell("3d", 2), Shell("L", 2), Shell("2p", 1)))
+        shells = [Shell("3d", 2)] + ([Shell("L", 2)] if self.charge_transfer is not None else []) \
+            + ([self.back_donation.shell] if self.back_donation is not None else [])
+        return ShellSet(tuple(shells) + (Shell("2p", 1),))
+
+    def transfer_counts(self, core_hole: bool) -> list[tuple[int, int]]:
+        """``(k, j)`` of every configuration of a sector, in basis order: k ligand holes (LMCT, dⁿ⁺ᵏL̲ᵏ) and
+        j acceptor electrons (MLCT, dⁿ⁻ʲL*ʲ); ``(0, 0)`` (dⁿ, or 2p⁵dⁿ⁺¹) comes first."""
+        n0 = self.n_d + (1 if core_hole else 0)
+        if n0 > 10:
+            return []
+        ct, bd = self.charge_transfer, self.back_donation
+        kmax = 0 if ct is None else ct.n_ligand_holes
+        jmax = 0 if bd is None else bd.n_ligand_electrons
+        pairs = [(k, j) for k in range(kmax + 1) for j in range(jmax + 1)
+                 if 0 <= n0 + k - j <= 10 and (k == 0 or j == 0 or (bd is not None and bd.mixed))]
+        return sorted(pairs, key=lambda kj: (kj[0] + kj[1], kj[1]))
 
     def _configurations(self, core_hole: bool) -> list[tuple[int, ...]]:
         n0 = self.n_d + (1 if core_hole else 0)
         core = 5 if core_hole else 6
-        if n0 > 10:
-            return []
-        if self.charge_transfer is None:
-            return [(n0, core)]
-        kmax = min(self.charge_transfer.n_ligand_holes, 10 - n0)
-        return [(n0 + k, 10 - k, core) for k in range(kmax + 1)]
+        out = []
+        for k, j in self.transfer_counts(core_hole):
+            c = [n0 + k - j]
+            if self.charge_transfer is not None:
+                c.append(10 - k)
+            if self.back_donation is not None:
+                c.append(j)
+            out.append(tuple(c) + (core,))
+        return out
+
+    def configuration_targets(self, core_hole: bool) -> np.ndarray:
+        """Configuration-averaged energies (eV) the Hamiltonian is built to have, one per configuration of
+        :meth:`transfer_counts` — see the module docstring:
+        :math:`E(k, j) = k\\Delta + j\\Delta^* + U_{dd}\\,[k(k-1)/2 + j(j-1)/2 - kj]`, with Δ → Δ + Udd − Upd
+        and Δ* → Δ* − Udd + Upd − U_{pL*} in the core-excited sector."""
+        ct, bd = self.charge_transfer, self.back_donation
+        udd, upd = self.udd, self.upd
+        d = 0.0 if ct is None else ct.delta + ((udd - upd) if core_hole else 0.0)
+        ds = 0.0 if bd is None else bd.delta + ((upd - udd - bd.core_hole_ligand) if core_hole else 0.0)
+        return np.array([k * d + j * ds + udd * (k * (k - 1) / 2 + j * (j - 1) / 2 - k * j)
+                         for k, j in self.transfer_counts(core_hole)])
 
     def basis(self, core_hole: bool) -> Basis:
         configs = self._configurations(core_hole)
@@ -190,12 +331,21 @@ class ClusterModel:
             blocks[("3d", "L")] = v
             blocks[("L", "3d")] = v.conj().T
             blocks[("L", "L")] = ligand_field_matrix(ct.tenq_ligand, sym)
+        bd = self.back_donation
+        if bd is not None:
+            sym = self.crystal_field.symmetry
+            if bd.shell.l == 1:
+                t = t2g_acceptor_hybridization(bd.vt2g, sym)
+            else:
+                t = hybridization_matrix(bd.veg, bd.vt2g, sym)
+                blocks[("L*", "L*")] = ligand_field_matrix(bd.tenq_ligand, sym)
+            blocks[("3d", "L*")] = t
+            blocks[("L*", "3d")] = t.conj().T
         return blocks
 
     def dd_coulomb(self, mult: Multiplet) -> np.ndarray:
         """d–d Coulomb tensor (10⁴, eV) with F⁰ = Udd + 2/63 (F² + F⁴)."""
-        udd = self.charge_transfer.udd if self.charge_transfer else 0.0
-        f0dd = udd + angular.average_dd_coupling(mult.f2dd, mult.f4dd)
+        f0dd = self.udd + angular.average_dd_coupling(mult.f2dd, mult.f4dd)
         return angular.coulomb_tensor(2, 2, 2, 2, {0: f0dd, 2: mult.f2dd, 4: mult.f4dd})
 
     def _one_body_blocks(self, mult: Multiplet) -> np.ndarray:
@@ -204,8 +354,7 @@ class ClusterModel:
         return operators.embed(self.shells, blocks)
 
     def _coulomb(self, mult: Multiplet) -> np.ndarray:
-        upd = self.charge_transfer.upd if self.charge_transfer else 0.0
-        f0pd = upd + angular.average_pd_coupling(mult.g1pd, mult.g3pd)
+        f0pd = self.upd + angular.average_pd_coupling(mult.g1pd, mult.g3pd)
         pd_direct = {0: f0pd, 2: mult.f2pd}
         pd_exch = {1: mult.g1pd, 3: mult.g3pd}
         return operators.embed_two_body(self.shells, {
@@ -225,9 +374,14 @@ class ClusterModel:
         basis = self.basis(core_hole)
         mult = self.core_excited if core_hole else self.initial
         h = operators.one_body(basis, basis, self._one_body_blocks(mult)) + operators.two_body(basis, self._coulomb(mult))
-        ct = self.charge_transfer
-        step = 0.0 if ct is None else ct.delta + ((ct.udd - ct.upd) if core_hole else 0.0)
-        h = place_configurations(basis, h, base=0.0, step=step)
+        if self.back_donation is None:
+            ct = self.charge_transfer
+            step = 0.0 if ct is None else ct.delta + ((ct.udd - ct.upd) if core_hole else 0.0)
+            h = place_configurations(basis, h, base=0.0, step=step)
+        else:
+            first = [i for i, (k, j) in enumerate(self.transfer_counts(core_hole)) if k + j <= 1]
+            h = _place_general(basis, h, self.configuration_targets(core_hole), first,
+                               [s.name for s in self.shells.shells if s.name != "2p"])
         self._cache[key] = (basis, h)
         return basis, h
 
@@ -378,6 +532,19 @@ def place_configurations(basis: Basis, h: sp.spmatrix, base: float, step: float)
     return (h + sp.diags(onsite.astype(complex))).tocsr()
 
 
+def _place_general(basis: Basis, h: sp.spmatrix, targets: np.ndarray, first: list[int],
+                   valence: list[str]) -> sp.csr_matrix:
+    """Add a constant and on-site energies ε_s N_s of the valence shells so that the configurations
+    ``first`` (none or one transferred electron) average to ``targets``; the others then follow from F⁰
+    (Udd) — the tests check every configuration with :func:`configuration_averages`."""
+    avg = configuration_averages(basis, h)
+    cfg = np.array(basis.configurations, dtype=float)
+    a = np.hstack([np.ones((len(first), 1)), cfg[first][:, :len(valence)]])
+    x, *_ = np.linalg.lstsq(a, (np.asarray(targets) - avg)[first], rcond=None)
+    onsite = x[0] + sum(x[1 + i] * basis.occupations(name) for i, name in enumerate(valence))
+    return (h + sp.diags(np.asarray(onsite, dtype=float).astype(complex))).tocsr()
+
+
 def symmetry_blocks(h: sp.spmatrix) -> list[np.ndarray]:
     """Index sets of the connected components of the sparsity graph of ``h`` (exact invariant subspaces)."""
     from scipy.sparse.csgraph import connected_components
@@ -485,7 +652,8 @@ def atomic_model(ion: str, *, symmetry: str = "Oh", tendq: float = 0.0, ds: floa
                  dsigma: float = 0.0, dtau: float = 0.0, cf_matrix=None, slater_scale: float = DEFAULT_SLATER_SCALE,
                  soc_scale: float = 1.0, overrides: Optional[dict] = None, exchange_field=(0.0, 0.0, 0.0),
                  l3_fwhm: Optional[float] = None, l2_fwhm: Optional[float] = None, shift: float = 0.0,
-                 charge_transfer: Optional[ChargeTransfer] = None) -> ClusterModel:
+                 charge_transfer: Optional[ChargeTransfer] = None,
+                 back_donation: Optional[BackDonation] = None) -> ClusterModel:
     """Ionic crystal-field multiplet model of ``ion`` (e.g. ``"Mn3+"``) from the reference tables.
 
     Slater integrals (F and G) are the tabulated Hartree–Fock values times ``slater_scale`` (default 0.8);
@@ -493,12 +661,14 @@ def atomic_model(ion: str, *, symmetry: str = "Oh", tendq: float = 0.0, ds: floa
     (``f2dd``, ``f4dd``, ``f2pd``, ``g1pd``, ``g3pd``, ``zeta_3d``, ``zeta_2p``; prefix ``initial_`` or
     ``core_`` for one configuration only).  Crystal field parameters in eV (``tendq`` = 10Dq).  Lifetime
     widths default to the tabulated L3/L2 FWHM.  ``shift`` (eV) moves the absolute energy axis.
+    ``charge_transfer`` (LMCT) and ``back_donation`` (MLCT) add the ligand shells.
     """
+    tendq, ds, dt, dsigma, dtau, slater_scale, soc_scale, shift, l3_fwhm, l2_fwhm, exchange_field, cf_matrix, overrides = validate.model_inputs(tendq=tendq, ds=ds, dt=dt, dsigma=dsigma, dtau=dtau, slater_scale=slater_scale, soc_scale=soc_scale, shift=shift, l3_fwhm=l3_fwhm, l2_fwhm=l2_fwhm, exchange_field=exchange_field, cf_matrix=cf_matrix, overrides=overrides)  # noqa: E501
     parsed, m_i, m_c, edge, widths = _table_model_inputs(ion, slater_scale, soc_scale, overrides)
     return ClusterModel(
         name=ion, n_d=parsed.n_electrons, initial=m_i, core_excited=m_c,
         crystal_field=_crystal_field(symmetry, tendq, ds, dt, dsigma, dtau, cf_matrix),
-        charge_transfer=charge_transfer, exchange_field=tuple(exchange_field),
+        charge_transfer=charge_transfer, back_donation=back_donation, exchange_field=tuple(exchange_field),
         l3_fwhm=widths[0] if l3_fwhm is None else l3_fwhm, l2_fwhm=widths[1] if l2_fwhm is None else l2_fwhm,
         edge_offset=edge + float(shift))
 
@@ -510,5 +680,6 @@ def cluster_model(ion: str, *, delta: float, udd: float, upd: float, veg: float,
     ``vt2g`` defaults to ``veg / 2`` (the usual pdσ/pdπ ratio: V(t2g) ≈ −V(eg)/2 in magnitude, e.g.
     Harrison's scaling; Bocquet et al., PRB 53, 1161 (1996) use V(t2g) = V(eg)/2).
     """
+    delta, udd, upd, veg, vt2g, tenq_ligand, n_ligand_holes = validate.model_inputs(delta=delta, udd=udd, upd=upd, veg=veg, vt2g=vt2g, tenq_ligand=tenq_ligand, n_ligand_holes=n_ligand_holes)  # noqa: E501
     ct = ChargeTransfer(delta, udd, upd, veg, veg / 2.0 if vt2g is None else vt2g, tenq_ligand, n_ligand_holes)
     return atomic_model(ion, charge_transfer=ct, **kwargs)
