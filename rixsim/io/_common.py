@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rixsim.errors import InputError
+from rixsim.errors import InputError, RixsimWarning
 from rixsim.results import RixsMap
 
 __all__ = ["MaskedDataWarning"]
@@ -23,7 +23,7 @@ _SPECTRUM_MAGIC = "# rixsim spectrum v1"
 _MAX_ATTR_BYTES = 32_000  # HDF5's compact attribute storage holds at most 64 kB per object header
 
 
-class MaskedDataWarning(UserWarning):
+class MaskedDataWarning(RixsimWarning):
     """Non-finite (NaN) data points were masked while reading a file."""
 
 

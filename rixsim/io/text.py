@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from rixsim import validate
 from rixsim.errors import InputError
 from rixsim.io._common import (
     _SPECTRUM_MAGIC,
@@ -96,6 +97,11 @@ def _read_text_table(path, comments: str, delimiter: str | None):
     names = None
     first_tokens = _split(content[0][1], delimiter)
     if not all(_is_number(t) for t in first_tokens if t != ""):
+        numeric = [_is_number(t) for t in first_tokens]
+        if any(numeric) and 2 * sum(numeric) >= len(first_tokens):   # mostly numbers: a bad data row
+            c = numeric.index(False)
+            raise InputError(f"file '{p}', line {content[0][0]}, column {c}: {first_tokens[c]!r} is not a number "
+                             "(a header line holds column names only)")
         names = first_tokens
         content = content[1:]
         if not content:
@@ -168,6 +174,9 @@ def _spectrum_from_columns(energy, intensity, source: str, allow_negative: bool)
         energy, intensity = energy[::-1], intensity[::-1]
         notes["reversed_axes"] = ["energy"]
     _check_intensity_values(intensity, source, allow_negative)
+    if energy[0] > 0 and energy[-1] < 2.5:     # soft X-ray edges lie at 50–2000 eV
+        validate.suspicious(f"{source}: energies {energy[0]:g}…{energy[-1]:g} look like keV; rixsim reads "
+                            "energies in eV (multiply by 1000)", stacklevel=4)
     return energy, intensity, notes
 
 
