@@ -123,12 +123,16 @@ def number(value, name: str, unit: str = "", *, lo: float | None = None, hi: flo
     except (TypeError, ValueError, OverflowError):
         raise InputError(f"{name} must be a number{(' in' + u) if unit else ''}; got {value!r}") from None
     if np.isnan(v) or (np.isinf(v) and not allow_inf):
-        where = f" and in {_range_text(lo, hi, lo_open, hi_open)}{u}" if lo is not None or hi is not None else ""
+        both = lo is not None and hi is not None
+        where = (f" and {'in ' if both else ''}{_range_text(lo, hi, lo_open, hi_open)}{u}"
+                 if lo is not None or hi is not None else "")
         raise InputError(f"{name} must be finite{where}; got {value!r}")
     bad_lo = lo is not None and (v < lo or (lo_open and v == lo))
     bad_hi = hi is not None and (v > hi or (hi_open and v == hi))
     if bad_lo or bad_hi:
-        raise InputError(f"{name} must be in {_range_text(lo, hi, lo_open, hi_open)}{u}; got {value!r}")
+        both = lo is not None and hi is not None
+        raise InputError(f"{name} must be {'in ' if both else ''}{_range_text(lo, hi, lo_open, hi_open)}{u}; "
+                         f"got {value!r}")
     return v
 
 

@@ -469,7 +469,7 @@ def tey(sample: Sample, geometry: Geometry, excitation,
     if not isinstance(geometry, Geometry):
         raise InputError(f"geometry must be a rixsim.detection.sample.Geometry; got {type(geometry).__name__}")
     E = validate.energy_axis(excitation, "excitation")
-    lam = validate.width(electron_escape_nm, "electron_escape_nm", allow_zero=False)
+    lam = validate.number(electron_escape_nm, "electron_escape_nm", "nm", lo=0.0, lo_open=True)
     sa = geometry.sin_in
     layers = sample.layers
     k = [layer_mu_per_nm(layer, E, "total") / sa + 1.0 / lam for layer in layers]
@@ -614,6 +614,9 @@ def predict_channels(sample: Sample, geometry: Geometry, excitation, resonant_el
     """All six channels of a TM L-edge scan: the detected map (:func:`detected_map`) cut by ``windows``
     (default :func:`default_windows` of ``resonant_element`` with O Kα for iPFY) plus :func:`tey`."""
     _check_element(resonant_element)
+    if isinstance(sample, Sample) and resonant_element not in sample.elements:
+        raise InputError(f"resonant_element {resonant_element!r} is not in the sample (elements: "
+                         f"{', '.join(sample.elements)})")
     win = windows if windows is not None else default_windows(resonant_element)
     if not isinstance(win, ChannelWindows):
         raise InputError(f"windows must be a ChannelWindows; got {type(win).__name__}")
