@@ -12,8 +12,8 @@ from rixsim.io import read_spectrum
 from rixsim.analysis.reference_library import (COMMON, IONS, edge_step, energy_grid, file_name, l3_l2_maxima,
                                                library_directory, load_reference, multiplet_part,
                                                reference_spectrum, step_height, write_library)
-from rixsim.cluster.tables import (core_hole_fwhm, edge_energy, measured_l3_maximum, parse_ion,
-                                   solid_state_l2_fwhm)
+from rixsim.cluster.tables import (core_hole_fwhm, edge_energy, measured_l3_difference, measured_l3_maximum,
+                                   parse_ion, solid_state_l2_fwhm)
 
 # the ions the library must hold (the task's list)
 REQUIRED = ("Mn1+", "Mn2+", "Mn3+", "Mn4+", "Fe2+", "Fe3+", "Fe4+", "Co2+", "Co3+", "Co4+", "Ni2+", "Ni3+", "Ni4+")
@@ -109,8 +109,15 @@ def test_l3_maximum_is_taller_than_l2_and_lies_on_the_measured_value(ion):
     # the L2 white line of the solid sits in the L3-L2 gap's tabulated place (spin-orbit splitting ± 3 eV)
     assert e2 - e3 == pytest.approx(edge_energy(ion, "L2") - edge_energy(ion, "L3"), abs=3.0)
     peak = measured_l3_maximum(ion)
-    if peak is None:
-        assert m["shift"] == 0.0 and m["measured_l3_maximum"] is None
+    diff = measured_l3_difference(ion)
+    if peak is None and diff is None:
+        assert m["shift"] == 0.0 and m["measured_l3_maximum"] is None and m["shift_target_l3"] is None
+    elif peak is None:
+        # only a measured difference to another valence: it is reproduced between the shipped spectra
+        other = load_reference(diff.relative_to)
+        e3_other = l3_l2_maxima(other.energy, other.intensity, _split(diff.relative_to, other.meta))[0]
+        assert m["measured_l3_difference"]["difference"] == diff.difference
+        assert e3 - e3_other == pytest.approx(diff.difference, abs=0.03)
     else:
         # the step moves the maximum by far less than the grid step; the parabola refines between points
         assert m["measured_l3_maximum"] == peak.energy and m["measured_l3_source"] == peak.source
@@ -120,9 +127,13 @@ def test_l3_maximum_is_taller_than_l2_and_lies_on_the_measured_value(ion):
 def test_valences_with_measured_maxima_are_ordered_and_shifted_apart():
     # van Aken et al., Phys. Chem. Minerals 25, 323 (1998): Fe2+ L3 white line 707.8 eV, Fe3+ maximum 709.5 eV
     assert measured_l3_maximum("Fe2+").energy == 707.8 and measured_l3_maximum("Fe3+").energy == 709.5
-    a, b = load_reference("Fe2+"), load_reference("Fe3+")
-    assert b.meta["shift"] - a.meta["shift"] > 0.5
-    np.testing.assert_array_equal(a.energy, b.energy)
+    # Yang et al., PNAS 116, 24425 (2019): Co2+ L3 peak about 2 eV below Co3+
+    assert measured_l3_difference("Co3+").difference == 2.0 and measured_l3_difference("Co3+").relative_to == "Co2+"
+    for lo, hi in (("Fe2+", "Fe3+"), ("Co2+", "Co3+")):
+        a, b = load_reference(lo), load_reference(hi)
+        assert b.meta["shift"] - a.meta["shift"] > 0.5
+        assert b.meta["step"]["l3_position"] > a.meta["step"]["l3_position"] + 1.0
+        np.testing.assert_array_equal(a.energy, b.energy)
 
 
 @pytest.mark.parametrize("ion", ("Mn4+", "Fe3+", "Ni2+"))
@@ -157,3 +168,6 @@ def test_solid_state_l2_widths_include_coster_kronig_broadening():
     for ion, e in table["l3_maximum"].items():
         assert e["source"] in table["sources"] and measured_l3_maximum(ion).energy == e["energy"]
     assert measured_l3_maximum("Mn2+") is None
+    for ion, e in table["l3_difference"].items():
+        assert e["source"] in table["sources"] and measured_l3_difference(ion).difference == e["difference"]
+        assert measured_l3_maximum(ion) is None      # an absolute value would take precedence

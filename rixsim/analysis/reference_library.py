@@ -8,8 +8,10 @@ spectrum of a solid:
   Coster–Kronig decay (Keski-Rahkonen & Krause 1974, :func:`rixsim.cluster.tables.solid_state_l2_fwhm`), Gaussian instrument FWHM
   :data:`COMMON` ``["gauss_fwhm"]``;
 * **chemical shift** — the whole spectrum is moved rigidly by ``shift`` (eV) so that its L3 maximum lands on the
-  measured L3 maximum of a reference compound of the ion (:func:`rixsim.cluster.tables.measured_l3_maximum`);
-  ions without a measured value keep ``shift = 0`` (the element's tabulated edge energy) and say so in ``meta``;
+  measured L3 maximum of a reference compound of the ion (:func:`rixsim.cluster.tables.measured_l3_maximum`),
+  or, where only a measured difference to another valence is known
+  (:func:`rixsim.cluster.tables.measured_l3_difference`), that difference above the other valence's shipped L3
+  maximum; ions without either keep ``shift = 0`` (the element's tabulated edge energy) and say so in ``meta``;
 * **edge step** — two arctan steps (2p → continuum) in the statistical 2 : 1 ratio,
 
   .. math::
@@ -72,7 +74,8 @@ COMMON = {
     "l2_fwhm_rule": "L2 FWHM with Coster-Kronig broadening, Keski-Rahkonen & Krause (1974) "
                     "(rixsim.cluster.tables.solid_state_l2_fwhm, references/solid_state.json)",
     "shift_rule": "rigid shift moving the simulated L3 maximum onto the measured L3 maximum of a reference compound "
-                  "(rixsim.cluster.tables.measured_l3_maximum); 0 where none is tabulated; rounded to 0.001 eV",
+                  "(rixsim.cluster.tables.measured_l3_maximum), else onto the other valence's shipped L3 maximum plus "
+                  "a measured difference (measured_l3_difference); 0 where neither is tabulated; rounded to 0.001 eV",
     "step_rule": "arctan steps 2:1 at the simulated L3 and L2 maxima (after the shift), widths = L3 and L2 Lorentzian "
                  "FWHM, total height (1/3) / step_width_per_hole_ev (see reference_library.step_height)",
     # W (eV): total step height h = (1/3) / W, i.e. the white-line area per 3d hole (1/3 in these units) equals
@@ -255,17 +258,26 @@ def _xas(model, energies) -> Spectrum:
 def reference_spectrum(ion: str) -> Spectrum:
     """Compute the library spectrum of ``ion`` (e.g. ``"Mn3+"``) with the library's settings (module notes)."""
     from rixsim import __version__
-    from rixsim.cluster.tables import measured_l3_maximum
+    from rixsim.cluster.tables import measured_l3_difference, measured_l3_maximum
     entry = _entry(ion)
     grid = energy_grid(ion)
     measured = measured_l3_maximum(ion)
-    shift = 0.0
+    difference = None if measured is not None else measured_l3_difference(ion)
+    target = None
     if measured is not None:
+        target = measured.energy
+    elif difference is not None:
+        # the L3 maximum of the other valence as shipped (its own shift included) plus the measured difference
+        other = reference_spectrum(difference.relative_to)
+        om = other.meta
+        target = om["step"]["l3_position"] + difference.difference
+    shift = 0.0
+    if target is not None:
         # The unshifted spectrum on a 0.01 eV grid around the L3 region gives the simulated L3 maximum.
         m0 = _model(ion, 0.0)
         fine = np.arange(grid[0], _split_energy(m0.edge_offset, ion) + 5.0, 0.01)
         e3_sim = l3_l2_maxima(fine, _xas(m0, fine).intensity, _split_energy(m0.edge_offset, ion))[0]
-        shift = round(measured.energy - e3_sim, 3)
+        shift = round(target - e3_sim, 3)
     model = _model(ion, shift)
     white = _xas(model, grid)
     e3, _, e2, _ = l3_l2_maxima(grid, white.intensity, _split_energy(model.edge_offset, ion))
@@ -286,8 +298,13 @@ def reference_spectrum(ion: str) -> Spectrum:
         "shift": shift,
         "measured_l3_maximum": None if measured is None else measured.energy,
         "measured_l3_compound": None if measured is None else measured.compound,
-        "measured_l3_source": ("none tabulated: shift left at 0 (element's tabulated edge energy)" if measured is None
-                               else measured.source),
+        "measured_l3_source": (measured.source if measured is not None else difference.source
+                               if difference is not None else
+                               "none tabulated: shift left at 0 (element's tabulated edge energy)"),
+        "measured_l3_difference": (None if difference is None else
+                                   {"relative_to": difference.relative_to, "difference": difference.difference,
+                                    "compound": difference.compound}),
+        "shift_target_l3": target,
         "step": step,
         "model": "rixsim.atomic_model (ionic crystal-field multiplet, tabulated Hartree-Fock parameters)",
         "rixsim_version": __version__,

@@ -50,6 +50,8 @@ __all__ = [
     "MeasuredPeak",
     "solid_state_l2_fwhm",
     "measured_l3_maximum",
+    "MeasuredDifference",
+    "measured_l3_difference",
 ]
 
 _CONFIGURATIONS = ("initial", "core_excited")
@@ -398,3 +400,37 @@ def measured_l3_maximum(ion: str | Ion) -> MeasuredPeak | None:
         return None
     return MeasuredPeak(ion=name, energy=float(entry["energy"]), compound=str(entry["compound"]),
                         source=table["sources"][entry["source"]])
+
+
+@dataclass(frozen=True)
+class MeasuredDifference:
+    """A measured difference between the L3 maxima of two valences of an element, on one energy scale.
+
+    Attributes
+    ----------
+    ion, relative_to : str
+        The ion and the ion its L3 maximum is measured against, e.g. ``"Co3+"`` and ``"Co2+"``.
+    difference : float
+        L3 maximum of ``ion`` minus that of ``relative_to``, eV.
+    compound : str
+        The compounds measured.
+    source : str
+        The publication the number comes from.
+    """
+
+    ion: str
+    relative_to: str
+    difference: float
+    compound: str
+    source: str
+
+
+def measured_l3_difference(ion: str | Ion) -> MeasuredDifference | None:
+    """The measured L3-maximum difference of ``ion`` to another valence, or None when none is tabulated."""
+    name = parse_ion(ion).name
+    table = _solid_table()
+    entry = table.get("l3_difference", {}).get(name)
+    if entry is None:
+        return None
+    return MeasuredDifference(ion=name, relative_to=str(entry["relative_to"]), difference=float(entry["difference"]),
+                              compound=str(entry["compound"]), source=table["sources"][entry["source"]])
