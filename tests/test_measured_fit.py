@@ -234,3 +234,15 @@ def test_mixture_weights_ions_by_atom_fraction_and_holes():
     assert st.weight[:, n2:].sum() == pytest.approx(0.3 * a3 / (0.3 * a3 + 0.7 * a2), rel=1e-10)
     with pytest.raises(InputError, match="at least two"):
         ClusterMixture({"ni2": ni2})
+
+
+def test_tfy_is_pfy_of_every_line_plus_the_non_resonant_emission(cluster):
+    """TFY = PFY over a window holding every Ni L line + the O Kα of NiO (which dips on the resonance)."""
+    m = MeasuredModel(cluster, {"tfy": DetectionChannel("TFY"), "pfy": DetectionChannel("PFY", window=(600, 900))},
+                      sample=SAMPLE)
+    y = m.yields(E, dict(tendq=1.1))
+    ok = y["tfy"] - y["pfy"]
+    assert np.all(ok > 0)
+    assert ok.argmin() == y["pfy"].argmax() or abs(E[ok.argmin()] - E[y["pfy"].argmax()]) < 1.0
+    y0 = m.yields(E, dict(tendq=1.1, tfy_nonresonant=0.0))
+    np.testing.assert_allclose(y0["tfy"], y0["pfy"], rtol=1e-12)
