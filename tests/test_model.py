@@ -198,7 +198,7 @@ def test_bad_input_gives_clear_errors():
     with pytest.raises(InputError, match="polarization"):
         xas(m, [850, 851], polarization="diagonal")
     with pytest.raises(InputError, match="unknown symmetry"):
-        atomic_model("Ni2+", symmetry="Td")
+        atomic_model("Ni2+", symmetry="Ih")
     with pytest.raises(InputError, match="override"):
         atomic_model("Ni2+", overrides={"f6dd": 1.0})
 

@@ -8,7 +8,20 @@ One-electron energies (eV), standard definitions (Ballhausen; Haverkort's thesis
   terms :math:`A_{20} C^{(2)}_0 + A_{40} C^{(4)}_0` with :math:`A_{20} = -7D_s`, :math:`A_{40} = -21D_t`.
 * D3d (z the threefold axis, the cube's [111]): the Oh field rotated into that frame plus
   :math:`A_{20} = -7D_\\sigma`, :math:`A_{40} = -21D_\\tau`, so a1g = −4Dq − 2Dσ − 6Dτ.
-* custom: any Hermitian 5×5 matrix in the real basis ``dxy, dyz, dz2, dxz, dx2-y2`` (spin-independent).
+  The trigonal frame's in-plane axes (:func:`trigonal_rotation`): x = [1 −1 0]/√2 and y = [1 1 −2]/√6 of
+  the cube, z = [1 1 1]/√3.  In a layered oxide (R-3m, e.g. LiCoO2) z is the hexagonal c axis; x lies
+  perpendicular to a mirror plane of the octahedron (along an O–O edge direction projected into the plane).
+* Td (cube axes; ligands at (1,1,1), (1,−1,−1), (−1,1,−1), (−1,−1,1)): e(z², x²−y²) = −6Dq,
+  t_2(xy, yz, xz) = +4Dq with ``tendq`` = E(t_2) − E(e) > 0 for a tetrahedron — e *below* t_2, the
+  reverse of Oh.  In the point-charge and angular-overlap limits the same ligands give
+  10Dq(Td) = 4/9 · 10Dq(Oh) with this sign convention (−4/9 in the signed e − t_2 sense).
+* C4v: within a d shell identical to D4h (the odd-parity terms of a C4v field couple d only to p and f),
+  so it takes ``tendq, ds, dt`` with the D4h definitions.
+* D2h (axes along the three C2 axes): the D4h field plus the orthorhombic terms
+  :math:`B^2_2 (C^{(2)}_2 + C^{(2)}_{-2}) + B^4_2 (C^{(4)}_2 + C^{(4)}_{-2})` (Wybourne normalisation,
+  ``b22``, ``b42`` in eV).
+* custom: any Hermitian 5×5 matrix in the real basis ``dxy, dyz, dz2, dxz, dx2-y2`` (spin-independent);
+  :mod:`rixsim.cluster.ligand_field` builds one from ligand positions.
 
 All fields here are traceless except a custom matrix, whose trace is kept (it shifts the d level).
 """
@@ -25,7 +38,10 @@ from rixsim.manybody import angular
 REAL_D_ORDER = ("dxy", "dyz", "dz2", "dxz", "dx2-y2")
 _EG = (2, 4)
 _T2G = (0, 1, 3)
-SYMMETRIES = ("Oh", "D4h", "D3d", "custom")
+SYMMETRIES = ("Oh", "D4h", "D3d", "Td", "C4v", "D2h", "custom")
+_ALLOWED = {"Oh": ("tendq",), "D4h": ("tendq", "ds", "dt"), "C4v": ("tendq", "ds", "dt"),
+            "D3d": ("tendq", "dsigma", "dtau"), "Td": ("tendq",), "D2h": ("tendq", "ds", "dt", "b22", "b42"),
+            "custom": ()}
 
 
 def _real_to_spin_complex(real5: np.ndarray) -> np.ndarray:
@@ -38,6 +54,16 @@ def _oh_real(tendq: float) -> np.ndarray:
     e[list(_EG)] = 0.6 * tendq
     e[list(_T2G)] = -0.4 * tendq
     return np.diag(e)
+
+
+def orthorhombic(b22: float, b42: float) -> np.ndarray:
+    """Orbital 5×5 matrix (complex basis) of :math:`\\sum_k B^k_2 (C^{(k)}_2 + C^{(k)}_{-2})`, k = 2, 4."""
+    out = np.zeros((5, 5), dtype=complex)
+    for i, m in enumerate(range(-2, 3)):
+        for j, mp in enumerate(range(-2, 3)):
+            if abs(m - mp) == 2:
+                out[i, j] = b22 * angular.gaunt(2, m, 2, 2, mp) + b42 * angular.gaunt(2, m, 4, 2, mp)
+    return out
 
 
 def axial(a20: float, a40: float) -> np.ndarray:
@@ -65,20 +91,22 @@ class CrystalField:
     dsigma: float = 0.0
     dtau: float = 0.0
     matrix: Optional[tuple] = None   # custom: 5×5 Hermitian, real-harmonic basis
+    b22: float = 0.0
+    b42: float = 0.0
 
     def __post_init__(self):
         if self.symmetry not in SYMMETRIES:
             raise InputError(f"unknown symmetry {self.symmetry!r}; allowed: {', '.join(SYMMETRIES)}")
-        for name in ("tendq", "ds", "dt", "dsigma", "dtau"):
+        names = ("tendq", "ds", "dt", "dsigma", "dtau", "b22", "b42")
+        for name in names:
             v = getattr(self, name)
             if not np.isfinite(v):
                 raise InputError(f"crystal-field parameter {name} must be finite; got {v!r}")
-        if self.symmetry == "Oh" and any((self.ds, self.dt, self.dsigma, self.dtau)):
+        extra = [n for n in names if getattr(self, n) and n not in _ALLOWED[self.symmetry]]
+        if extra and self.symmetry == "Oh":
             raise InputError("Oh takes only tendq; use symmetry='D4h' for Ds/Dt or 'D3d' for Dsigma/Dtau")
-        if self.symmetry == "D4h" and any((self.dsigma, self.dtau)):
-            raise InputError("D4h takes tendq, ds, dt; Dsigma/Dtau belong to D3d")
-        if self.symmetry == "D3d" and any((self.ds, self.dt)):
-            raise InputError("D3d takes tendq, dsigma, dtau; Ds/Dt belong to D4h")
+        if extra and self.symmetry != "custom":
+            raise InputError(f"{self.symmetry} takes {', '.join(_ALLOWED[self.symmetry])}; got {', '.join(extra)}")
         if self.symmetry == "custom":
             if self.matrix is None:
                 raise InputError("symmetry='custom' needs a 5×5 Hermitian matrix (real d basis "
@@ -99,8 +127,13 @@ class CrystalField:
 
         if self.symmetry == "Oh":
             return u @ _oh_real(self.tendq) @ u.conj().T
-        if self.symmetry == "D4h":
+        if self.symmetry in ("D4h", "C4v"):
             return u @ _oh_real(self.tendq) @ u.conj().T + axial(-7 * self.ds, -21 * self.dt)
+        if self.symmetry == "D2h":
+            return (u @ _oh_real(self.tendq) @ u.conj().T + axial(-7 * self.ds, -21 * self.dt)
+                    + orthorhombic(self.b22, self.b42))
+        if self.symmetry == "Td":
+            return u @ _oh_real(-self.tendq) @ u.conj().T
         if self.symmetry == "D3d":
             d = angular.rotation_matrix_l(2, trigonal_rotation())
             oh = d @ (u @ _oh_real(self.tendq) @ u.conj().T) @ d.conj().T

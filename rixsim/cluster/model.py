@@ -93,7 +93,11 @@ class Multiplet:
 @dataclass(frozen=True)
 class ChargeTransfer:
     """Ligand-shell parameters (eV): Δ, Udd, Upd (core-hole potential), hoppings V(e_g), V(t_2g), the ligand
-    orbitals' own e_g–t_2g splitting, and the largest number of ligand holes (1: dⁿ+dⁿ⁺¹L̲, 2: +dⁿ⁺²L̲²)."""
+    orbitals' own e_g–t_2g splitting, and the largest number of ligand holes (1: dⁿ+dⁿ⁺¹L̲, 2: +dⁿ⁺²L̲²).
+
+    ``hybridization`` (optional): a Hermitian 5×5 d–ligand hopping matrix in the real basis
+    ``dxy, dyz, dz2, dxz, dx2-y2`` (eV), e.g. from :func:`rixsim.cluster.ligand_field.ligand_site`; it
+    replaces ``veg``/``vt2g`` (pass 0 for those)."""
 
     delta: float
     udd: float
@@ -102,6 +106,7 @@ class ChargeTransfer:
     vt2g: float
     tenq_ligand: float = 0.0
     n_ligand_holes: int = 2
+    hybridization: Optional[tuple] = None
 
     def __post_init__(self):
         for k in ("delta", "udd", "upd", "veg", "vt2g", "tenq_ligand"):
@@ -109,6 +114,15 @@ class ChargeTransfer:
                 raise InputError(f"charge-transfer parameter {k} must be finite; got {getattr(self, k)!r}")
         if self.n_ligand_holes not in (1, 2, 3):
             raise InputError(f"n_ligand_holes must be 1, 2 or 3; got {self.n_ligand_holes!r}")
+        if self.hybridization is not None:
+            m = np.asarray(self.hybridization, dtype=complex)
+            if m.shape != (5, 5) or not np.isfinite(m).all():
+                raise InputError(f"hybridization must be a finite 5×5 matrix (eV); got shape {m.shape}")
+            if np.abs(m - m.conj().T).max() > 1e-10:
+                raise InputError("hybridization matrix is not Hermitian")
+            if self.veg or self.vt2g:
+                raise InputError(f"give either veg/vt2g ({self.veg!r}, {self.vt2g!r}) or a hybridization matrix")
+            object.__setattr__(self, "hybridization", tuple(map(tuple, m)))
 
 
 @dataclass(frozen=True)
@@ -327,7 +341,11 @@ class ClusterModel:
         ct = self.charge_transfer
         if ct is not None:
             sym = self.crystal_field.symmetry
-            v = hybridization_matrix(ct.veg, ct.vt2g, sym)
+            if ct.hybridization is not None:
+                u = angular.real_to_complex(2)
+                v = angular.orbital_to_spin_orbital(u @ np.asarray(ct.hybridization) @ u.conj().T)
+            else:
+                v = hybridization_matrix(ct.veg, ct.vt2g, sym)
             blocks[("3d", "L")] = v
             blocks[("L", "3d")] = v.conj().T
             blocks[("L", "L")] = ligand_field_matrix(ct.tenq_ligand, sym)

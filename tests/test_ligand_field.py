@@ -1,0 +1,189 @@
+"""Crystal fields and hybridisation from ligand positions against the named symmetries; rotational invariance."""
+import numpy as np
+import pytest
+
+from rixsim.cluster.crystal_field import CrystalField, hybridization_matrix
+from rixsim.cluster.ligand_field import (
+    E2_EV_ANGSTROM,
+    angular_overlap_matrix,
+    ligand_site,
+    octahedron,
+    point_charge_matrix,
+    slater_koster_hybridization,
+    tetrahedron,
+    trigonal_octahedron,
+)
+from rixsim.cluster.model import ChargeTransfer, ClusterModel, Multiplet
+from rixsim.errors import InputError
+from rixsim.manybody import angular
+from rixsim.spectroscopy.xas import xas
+
+U = angular.real_to_complex(2)
+NI_I = Multiplet(f2dd=12.234, f4dd=7.598, zeta_3d=0.083).scaled()
+NI_C = Multiplet(f2dd=13.005, f4dd=8.084, f2pd=7.720, g1pd=5.783, g3pd=3.290, zeta_3d=0.102, zeta_2p=11.506).scaled()
+PARAMS = {"Oh": ("tendq",), "Td": ("tendq",), "D4h": ("tendq", "ds", "dt"), "C4v": ("tendq", "ds", "dt"),
+          "D3d": ("tendq", "dsigma", "dtau"), "D2h": ("tendq", "ds", "dt", "b22", "b42")}
+
+
+def complex_of(real5):
+    return U @ real5 @ U.conj().T
+
+
+def fit_named(symmetry, real5):
+    """Least-squares named-symmetry parameters of a 5×5 real-basis field (the named fields are linear in their
+    parameters) and the largest residual matrix element."""
+    names = PARAMS[symmetry]
+    cols = [CrystalField(symmetry, **{n: 1.0}).orbital_matrix().ravel() for n in names]
+    a = np.array(cols).T
+    target = complex_of(real5).ravel()
+    a_r, t_r = np.vstack([a.real, a.imag]), np.concatenate([target.real, target.imag])
+    x, *_ = np.linalg.lstsq(a_r, t_r, rcond=None)
+    resid = np.abs(a @ x - target).max()
+    return dict(zip(names, x)), resid
+
+
+def traceless(m):
+    return m - np.trace(m) / 5 * np.eye(5)
+
+
+def test_aom_octahedron_equals_named_oh():
+    es, ep = 0.55, 0.12
+    site = ligand_site(octahedron(2.05), e_sigma=es, e_pi=ep)
+    named = CrystalField("Oh", tendq=3 * es - 4 * ep)
+    assert np.abs(site.crystal_field.orbital_matrix() - named.orbital_matrix()).max() < 1e-12
+
+
+@pytest.mark.parametrize("route", ["aom", "point_charge"])
+def test_tetrahedron_equals_named_td_with_four_ninths_of_oh(route):
+    """Same ligands, same distance: 10Dq(Td) = 4/9 · 10Dq(Oh), with e below t2 (the reverse of Oh)."""
+    if route == "aom":
+        oh = traceless(angular_overlap_matrix(octahedron(2.0), 0.5, 0.1))
+        td = traceless(angular_overlap_matrix(tetrahedron(2.0), 0.5, 0.1))
+    else:
+        oh = point_charge_matrix(octahedron(2.0), -2.0, 0.3, 1.1)
+        td = point_charge_matrix(tetrahedron(2.0), -2.0, 0.3, 1.1)
+    tendq_oh = oh[2, 2] - oh[0, 0]                         # e_g(z²) − t_2g(xy)
+    assert tendq_oh > 0
+    named = CrystalField("Td", tendq=4 / 9 * tendq_oh)
+    assert np.abs(complex_of(td) - named.orbital_matrix()).max() < 1e-12
+    assert td[2, 2] < td[0, 0]                                # e (z²) below t2 (xy)
+    assert td[2, 2] - td[0, 0] == pytest.approx(-4 / 9 * tendq_oh, abs=1e-12)
+
+
+def test_point_charge_octahedron_has_the_classical_dq():
+    """Dq = Z e²⟨r⁴⟩/(6a⁵) for six charges −Ze at distance a (Ballhausen 1962, ch. 5); ⟨r²⟩ drops out."""
+    z, a, r4 = 2.0, 2.1, 1.3
+    m = point_charge_matrix(octahedron(a), -z, 0.7, r4)
+    dq = z * E2_EV_ANGSTROM * r4 / (6 * a ** 5)
+    assert np.abs(complex_of(m) - CrystalField("Oh", tendq=10 * dq).orbital_matrix()).max() < 1e-12
+
+
+@pytest.mark.parametrize("route", ["aom", "point_charge"])
+def test_jahn_teller_octahedron_is_d4h_with_the_aom_levels(route):
+    p = octahedron(1.95, elongation=2.25 / 1.95)                # Mn3+-like: 4 short, 2 long bonds
+    if route == "aom":
+        # e_σ, e_π per ligand from a distance law (any per-ligand values keep D4h)
+        r = np.linalg.norm(p, axis=1)
+        es, ep = 0.6 * (1.95 / r) ** 5, 0.15 * (1.95 / r) ** 5
+        m = traceless(angular_overlap_matrix(p, es, ep))
+        eq, ax = 0, 2
+        b1, a1 = 3 * es[eq], 2 * es[ax] + es[eq]
+        b2, e = 4 * ep[eq], 2 * ep[ax] + 2 * ep[eq]
+        tendq = b1 - b2
+        ds, dt = np.linalg.solve([[-4, -5], [-3, 5]], [a1 - b1, e - b2])      # Ballhausen's D4h levels
+        expected = {"tendq": tendq, "ds": ds, "dt": dt}
+    else:
+        m = point_charge_matrix(p, -2.0, 0.4, 1.0)
+        expected = None
+    for sym in ("D4h", "C4v"):
+        par, resid = fit_named(sym, m)
+        assert resid < 1e-12
+        if expected:
+            for k, v in expected.items():
+                assert par[k] == pytest.approx(v, abs=1e-12)
+    assert m[2, 2] < m[4, 4]                      # elongation: z² below x²−y²
+    assert -4 * par["ds"] - 5 * par["dt"] < 0     # … which the D4h definitions say as a1g − b1g = −4Ds − 5Dt
+    # an orthorhombic site (three distances) is not D4h, but is D2h
+    q = p.copy()
+    q[[1, 4], 1] *= 1.05
+    m2 = point_charge_matrix(q, -2.0, 0.4, 1.0)
+    assert fit_named("D4h", m2)[1] > 1e-4
+    par, resid = fit_named("D2h", m2)
+    assert resid < 1e-12 and abs(par["b22"]) > 1e-4
+
+
+@pytest.mark.parametrize("theta", [54.735610317245346, 58.0, 51.0])
+def test_trigonal_octahedron_is_d3d_in_the_documented_frame(theta):
+    p = trigonal_octahedron(2.0, theta)
+    for m in (traceless(angular_overlap_matrix(p, 0.5, 0.1)), point_charge_matrix(p, -2.0, 0.4, 1.0)):
+        par, resid = fit_named("D3d", m)
+        assert resid < 1e-12
+        if abs(theta - 54.735610317245346) < 1e-9:
+            assert abs(par["dsigma"]) < 1e-12 and abs(par["dtau"]) < 1e-12
+        else:
+            assert abs(par["dsigma"]) > 1e-4
+    # the regular octahedron in that frame is the rotated Oh field with the AOM 10Dq
+    m = traceless(angular_overlap_matrix(trigonal_octahedron(2.0), 0.5, 0.1))
+    assert np.abs(complex_of(m) - CrystalField("D3d", tendq=1.1).orbital_matrix()).max() < 1e-12
+
+
+def test_slater_koster_octahedron_equals_named_hybridization_and_harrison_scaling():
+    vs, vp = -1.3, 0.65
+    t = slater_koster_hybridization(octahedron(2.0), vs, vp)
+    named = hybridization_matrix(np.sqrt(3) * abs(vs), 2 * abs(vp), "Oh")[::2, ::2]     # orbital part
+    assert np.abs(complex_of(t) - named).max() < 1e-12
+    far = slater_koster_hybridization(octahedron(2.4), vs, vp, reference_distance=2.0)
+    np.testing.assert_allclose(far, t * (2.0 / 2.4) ** 3.5, atol=1e-12)
+    # tetrahedron: e couples through π only (T(e) = √(8/3)|Vπ|), t2 through σ and π
+    td = slater_koster_hybridization(tetrahedron(2.0), vs, vp)
+    assert td[2, 2] == pytest.approx(np.sqrt(8 / 3) * abs(vp), abs=1e-12)
+    assert td[0, 0] == pytest.approx(np.sqrt(4 / 3 * vs ** 2 + 8 / 9 * vp ** 2), abs=1e-12)
+
+
+def _random_rotation(seed):
+    q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(3, 3)))
+    return q * np.sign(np.linalg.det(q))
+
+
+def test_spectra_and_eigenvalues_are_invariant_under_rotating_the_whole_site():
+    rng = np.random.default_rng(3)
+    p = octahedron(2.0, elongation=1.12) + 0.05 * rng.normal(size=(6, 3))       # a low-symmetry site
+
+    def build(positions):
+        site = ligand_site(positions, e_sigma=0.6, e_pi=0.12, v_pd_sigma=1.4, v_pd_pi=-0.7, reference_distance=2.0)
+        return ClusterModel("Ni2+", 8, NI_I, NI_C, site.crystal_field,
+                            charge_transfer=site.charge_transfer(3.5, 6.0, 7.0, n_ligand_holes=1),
+                            l3_fwhm=0.4, l2_fwhm=0.6, edge_offset=860.0)
+
+    a, b = build(p), build(p @ _random_rotation(11).T)
+    for core_hole in (False, True):
+        np.testing.assert_allclose(a.eigensystem(core_hole).energies, b.eigensystem(core_hole).energies, atol=1e-10)
+    e = np.linspace(845, 880, 350)
+    xa = xas(a, e, temperature_k=100, method="dense").intensity
+    xb = xas(b, e, temperature_k=100, method="dense").intensity
+    assert np.max(np.abs(xa - xb)) < 1e-9 * xa.max()
+    za = xas(a, e, "z", temperature_k=100, method="dense").intensity
+    zb = xas(b, e, "z", temperature_k=100, method="dense").intensity
+    assert np.max(np.abs(za - zb)) > 1e-3 * za.max()              # a linear polarisation is not invariant
+
+
+def test_named_symmetries_and_bad_input():
+    np.testing.assert_allclose(CrystalField("C4v", tendq=1, ds=0.1, dt=0.02).orbital_matrix(),
+                               CrystalField("D4h", tendq=1, ds=0.1, dt=0.02).orbital_matrix(), atol=0)
+    np.testing.assert_allclose(CrystalField("D2h", tendq=1, ds=0.1).orbital_matrix(),
+                               CrystalField("D4h", tendq=1, ds=0.1).orbital_matrix(), atol=0)
+    for sym, kw in (("Td", {"ds": 0.1}), ("D4h", {"b22": 0.1}), ("D3d", {"dt": 0.1}), ("C4v", {"dtau": 0.1})):
+        with pytest.raises(InputError, match=sym):
+            CrystalField(sym, tendq=1.0, **kw)
+    with pytest.raises(InputError, match=r"\(n, 3\)"):
+        ligand_site([[1.0, 0.0]], e_sigma=0.5)
+    with pytest.raises(InputError, match="metal site"):
+        ligand_site([[0.0, 0.0, 0.0]], e_sigma=0.5)
+    with pytest.raises(InputError, match="e_sigma"):
+        ligand_site(octahedron(), e_sigma=[0.5, 0.4])
+    with pytest.raises(InputError, match="needs e_sigma"):
+        ligand_site(octahedron())
+    with pytest.raises(InputError, match="no hybridisation"):
+        ligand_site(octahedron(), e_sigma=0.5).charge_transfer(3, 6, 7)
+    with pytest.raises(InputError, match="either veg"):
+        ChargeTransfer(3, 6, 7, 2.0, 1.0, hybridization=np.eye(5))
