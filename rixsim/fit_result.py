@@ -163,8 +163,9 @@ def _at_bound(p: FitParameter) -> bool:
 
 
 def _chi2_probability(chi2: float, dof: int) -> float:
-    from scipy.stats import chi2 as chi2_dist
-    return float(chi2_dist.cdf(chi2, dof))
+    """P(χ²_dof ≤ chi2), the regularised lower incomplete gamma function P(dof/2, chi2/2)."""
+    from scipy.special import gammainc       # scipy.special, not the much heavier scipy.stats import
+    return float(gammainc(0.5 * dof, 0.5 * max(chi2, 0.0)))
 
 
 def assess_health(parameters: Mapping[str, FitParameter], varied: Sequence[str], correlation, chi_square: float,
