@@ -46,7 +46,7 @@ Applied after diagonalisation (no re-diagonalisation):
 Speed
 -----
 Only the Hamiltonian parameters change eigenstates; everything else is one broadening of cached sticks.  The
-Hamiltonian of each sector is exactly affine in the model's raw parameters, :math:`H = H_0 + \sum_k \theta_k
+Hamiltonian of each sector is exactly affine in the model's raw parameters, :math:`H = H_0 + \\sum_k \\theta_k
 H_k`; the terms are probed once per :class:`FitModel`, cut into the symmetry blocks of their joint sparsity
 pattern and kept dense, so a new eigensystem costs the dense sums and one real LAPACK ``eigh`` (MRRR,
 ``driver="evr"``) per block, with the dipoles projected onto the populated initial states only (XAS).
