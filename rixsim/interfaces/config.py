@@ -582,6 +582,8 @@ def load_config(path) -> RunConfig:
         The file is missing or not valid TOML (the message gives the line), or :class:`ConfigError`.
     """
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"model file '{p}' is a directory, not a TOML file")
     if not p.is_file():
         raise InputError(f"model file '{p}' does not exist")
     tomllib = _tomllib()
