@@ -350,6 +350,13 @@ class FitResult:
         object.__setattr__(self, "chi_square", float(self.chi_square))
         object.__setattr__(self, "dof", int(self.dof))
 
+    def __reduce__(self):                 # picklable (results travel to and from sweep workers)
+        kw = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        for k in ("parameters", "derived"):
+            kw[k] = dict(kw[k])
+        kw["details"] = {k: dict(v) if isinstance(v, MappingProxyType) else v for k, v in self.details.items()}
+        return (_rebuild_fit_result, (kw,))
+
     # ---- convenience -----------------------------------------------------------------------------
     def __getattr__(self, name):          # only called when normal look-up fails: the fit-specific extras
         details = self.__dict__.get("details")
@@ -432,3 +439,7 @@ class FitResult:
                 lines.append(f"  {nm:>{wd}s}: {d.value:.6g} ± {d.sigma:.3g}" + (f" {d.units}" if d.units else ""))
         lines.append(self.health.summary())
         return "\n".join(lines)
+
+
+def _rebuild_fit_result(kw: dict) -> FitResult:
+    return FitResult(**kw)

@@ -237,3 +237,15 @@ def test_cli_fit_exits_5_when_not_trustworthy(tmp_path, capsys):
     assert "not trustworthy" in err
     assert "Health: NOT trustworthy" in (tmp_path / "out" / "noise_fit.txt").read_text()
     assert "5 a fit converged but is not trustworthy" in build_parser().format_help()
+
+
+def test_results_pickle_round_trip():
+    # results travel to and from sweep workers
+    import pickle
+    e = np.arange(634.0, 657.0, 0.1)
+    clean = sum(f * CubicSpline(r.energy, r.intensity)(e) for f, r in zip([0.5, 0.3, 0.2], REFS.values()))
+    r = fit_linear_combination(Spectrum(e, np.random.default_rng(9).poisson(clean * 1000.0).astype(float)), REFS,
+                               valences=VALENCES, shift="none")
+    back = pickle.loads(pickle.dumps(r))
+    assert back.summary() == r.summary() and back.fractions == dict(r.fractions)
+    assert back.health == r.health and np.array_equal(back.residual, r.residual)
