@@ -19,7 +19,7 @@ import sys
 import xraydb
 from sqlalchemy import select
 
-ELEMENTS = ("O", "Sc", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Ru")
+ELEMENTS = ("O", "Sc", "Ti", "V", "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zr", "Nb", "Mo", "Ru")
 EDGES = ("K", "L1", "L2", "L3")
 # O 2p is the valence shell, not a core level: no L2/L3 edge for O.
 SKIP = {("O", "L2"), ("O", "L3")}

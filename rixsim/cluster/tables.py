@@ -1,4 +1,4 @@
-"""Reference tables: Hartree–Fock atomic parameters of 3d ions, edge energies and core-hole widths.
+"""Reference tables: Hartree–Fock atomic parameters of 3d and 4d ions, edge energies and core-hole widths.
 
 The numbers live in data files of the package ``rixsim.references`` (folder ``references/``), each
 number with its source; ``references/README.md`` describes them and lists where the public tables
@@ -7,8 +7,11 @@ disagree.  This module only reads, validates and wraps them; files are loaded on
 Glossary
 --------
 ion
-    A free 3d transition-metal ion written ``"Mn2+"`` (``"Mn+"`` is ``"Mn1+"``).  Its 3d count in
-    the initial configuration is ``n = Z - 18 - charge`` (no 4s electrons).
+    A free 3d or 4d transition-metal ion written ``"Mn2+"`` (``"Mn+"`` is ``"Mn1+"``).  Its d count in
+    the initial configuration is ``n = Z - 18 - charge`` for 3d ions (no 4s electrons) and
+    ``n = Z - 36 - charge`` for 4d ions (``"Ru4+"`` = 4d⁴; no 5s electrons).  For a 4d ion every "3d"
+    below means the valence 4d shell (``f2dd`` = F²(4d,4d), ``zeta_3d`` = ζ(4d), ``f2pd`` = F²(2p,4d));
+    the cluster models treat both alike, a d shell with 2p → d dipole transitions.
 configuration
     ``"initial"`` is 2p^6 3d^n; ``"core_excited"`` is the L2,3-edge (2p -> 3d) configuration
     2p^5 3d^(n+1).  ``extra_d = 1`` selects 3d^(n+1) and 2p^5 3d^(n+2) instead, the
@@ -57,15 +60,17 @@ __all__ = [
 _CONFIGURATIONS = ("initial", "core_excited")
 _EDGES = ("K", "L1", "L2", "L3")
 _FIELDS = ("f2dd", "f4dd", "f2pd", "g1pd", "g3pd", "zeta_3d", "zeta_2p")
-# Atomic numbers of the elements whose ions have an open 3d shell (Sc..Zn).
+# Atomic numbers of the elements whose ions have an open 3d shell (Sc..Zn) or 4d shell (Y..Cd).
 _Z_3D = {"Sc": 21, "Ti": 22, "V": 23, "Cr": 24, "Mn": 25, "Fe": 26, "Co": 27, "Ni": 28,
          "Cu": 29, "Zn": 30}
+_Z_4D = {"Y": 39, "Zr": 40, "Nb": 41, "Mo": 42, "Tc": 43, "Ru": 44, "Rh": 45, "Pd": 46, "Ag": 47, "Cd": 48}
+_CORE = {"3d": 18, "4d": 36}      # electrons below the valence d shell (Ar, Kr cores)
 _ION_PATTERN = re.compile(r"^\s*([A-Za-z]{1,2})\s*(\d*)\s*\+\s*$")
 
 
 @dataclass(frozen=True)
 class Ion:
-    """A free 3d transition-metal ion.
+    """A free 3d or 4d transition-metal ion.
 
     Attributes
     ----------
@@ -76,9 +81,10 @@ class Ion:
     z : int
         Atomic number.
     shell : str
-        Valence shell, ``"3d"``.
+        Valence shell, ``"3d"`` or ``"4d"``.
     n_electrons : int
-        Number of 3d electrons in the initial configuration, ``z - 18 - charge``.
+        Number of d electrons in the initial configuration, ``z - 18 - charge`` (3d) or
+        ``z - 36 - charge`` (4d).
     """
 
     element: str
@@ -203,17 +209,19 @@ def parse_ion(name: str | Ion) -> Ion:
                          f"allowed ions: {', '.join(available_ions())}")
     symbol = match.group(1).capitalize()
     charge = int(match.group(2)) if match.group(2) else 1
-    if symbol not in _Z_3D:
+    if symbol not in _Z_3D and symbol not in _Z_4D:
         raise UnknownIonError(f"unknown element {symbol!r} in ion {name!r}: the tables hold 3d ions "
-                              f"of {', '.join(sorted(_Z_3D, key=_Z_3D.get))}; allowed ions: "
+                              f"of {', '.join(sorted(_Z_3D, key=_Z_3D.get))} and 4d ions of "
+                              f"{', '.join(sorted(_Z_4D, key=_Z_4D.get))}; allowed ions: "
                               f"{', '.join(available_ions())}")
-    z = _Z_3D[symbol]
-    n = z - 18 - charge
+    shell = "3d" if symbol in _Z_3D else "4d"
+    z = _Z_3D.get(symbol) or _Z_4D[symbol]
+    n = z - _CORE[shell] - charge
     if not 0 <= n <= 10:
-        raise UnknownIonError(f"ion {name!r} would have {n} 3d electrons (Z - 18 - charge = {z} - 18 - "
-                              f"{charge}); a 3d count must lie in 0..10; allowed ions: "
-                              f"{', '.join(available_ions())}")
-    ion = Ion(element=symbol, charge=charge, z=z, shell="3d", n_electrons=n)
+        raise UnknownIonError(f"ion {name!r} would have {n} {shell} electrons (Z - {_CORE[shell]} - charge = "
+                              f"{z} - {_CORE[shell]} - {charge}); a {shell} count must lie in 0..10; "
+                              f"allowed ions: {', '.join(available_ions())}")
+    ion = Ion(element=symbol, charge=charge, z=z, shell=shell, n_electrons=n)
     if ion.name not in available_ions():
         same = [i for i in available_ions() if re.match(rf"{symbol}\d", i)]
         raise UnknownIonError(f"ion {name!r} ({symbol} charge {charge}, 3d{n}) is not in the tables; "
@@ -223,17 +231,18 @@ def parse_ion(name: str | Ion) -> Ion:
 
 
 def _configuration_key(ion: Ion, configuration: str, extra_d: int) -> tuple[str, str]:
-    """Table key (``"3d8"`` / ``"2p5,3d9"``) and a readable label of the requested configuration."""
+    """Table key (``"3d8"`` / ``"2p5,3d9"``, ``"4d4"`` / ``"2p5,4d5"``) and a readable label."""
     n = ion.n_electrons + extra_d
+    d = ion.shell
     if configuration == "initial":
         if n > 10:
-            raise InputError(f"extra_d={extra_d} would put {n} electrons in the 3d shell of {ion.name} "
-                             f"(3d{ion.n_electrons}); at most 10")
-        return f"3d{n}", f"3d{n}"
+            raise InputError(f"extra_d={extra_d} would put {n} electrons in the {d} shell of {ion.name} "
+                             f"({d}{ion.n_electrons}); at most 10")
+        return f"{d}{n}", f"{d}{n}"
     if n + 1 > 10:
-        raise InputError(f"no 2p->3d excitation for {ion.name} with extra_d={extra_d}: 3d{n} is a full "
-                         f"shell, the core-excited configuration 2p5 3d{n + 1} does not exist")
-    return f"2p5,3d{n + 1}", f"2p5 3d{n + 1}"
+        raise InputError(f"no 2p->{d} excitation for {ion.name} with extra_d={extra_d}: {d}{n} is a full "
+                         f"shell, the core-excited configuration 2p5 {d}{n + 1} does not exist")
+    return f"2p5,{d}{n + 1}", f"2p5 {d}{n + 1}"
 
 
 def atomic_parameters(ion: str | Ion, configuration: str = "initial", extra_d: int = 0) -> AtomicParameters:
