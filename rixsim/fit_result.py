@@ -40,7 +40,8 @@ import numpy as np
 
 from rixsim.errors import InputError
 
-__all__ = ["WEIGHTINGS", "FitParameter", "DerivedQuantity", "FitHealth", "FitResult", "assess_health"]
+__all__ = ["WEIGHTINGS", "MAX_CORRELATION", "RELATIVE_SIGMA_LIMIT", "CHI2_QUANTILES", "FitParameter", "DerivedQuantity",
+           "FitHealth", "FitResult", "assess_health"]
 
 #: the weighting kinds a FitResult may carry
 WEIGHTINGS = ("poisson", "given sigma", "unit")

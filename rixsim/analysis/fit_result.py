@@ -16,8 +16,8 @@ from rixsim.errors import InputError
 from rixsim.fit_result import (CHI2_QUANTILES, MAX_CORRELATION, RELATIVE_SIGMA_LIMIT, WEIGHTINGS, DerivedQuantity,
                                FitHealth, FitParameter, FitResult, assess_health)
 
-__all__ = ["WEIGHTINGS", "FitParameter", "DerivedQuantity", "FitHealth", "FitResult", "assess_health",
-           "from_minimizer", "covariance_of"]
+__all__ = ["WEIGHTINGS", "MAX_CORRELATION", "RELATIVE_SIGMA_LIMIT", "CHI2_QUANTILES", "FitParameter",
+           "DerivedQuantity", "FitHealth", "FitResult", "assess_health", "from_minimizer", "covariance_of"]
 
 
 def covariance_of(out) -> tuple[Optional[np.ndarray], np.ndarray]:
