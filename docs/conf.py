@@ -79,7 +79,7 @@ class FacadeSummary(Autosummary):
         names = []
         for name in rixsim.__all__:
             obj = getattr(rixsim, name)
-            names.append(f"{obj.__module__}.{getattr(obj, '__qualname__', name)}")
+            names.append(f"~{obj.__module__}.{getattr(obj, '__qualname__', name)}")   # shown as the short name
         self.content = StringList(names, source="rixsim.__all__")
         return super().run()
 
