@@ -5,7 +5,8 @@ non-zero terms of each (determinant, operator string) pair, a second one fills C
 int64, value complex128: 32 bytes per term), and scipy turns them into CSR.  Nothing is ever dense.  The peak
 of one build is therefore the triplets plus the CSR copy scipy makes (row index, column index, value:
 about 56 bytes per term before duplicates are summed); summing the one- and two-body parts and adding the
-on-site energies makes two more CSR copies of the result (24 bytes per stored entry each, int64 indices).
+on-site energies makes two more CSR copies of the result (24 bytes per stored entry each, int64 indices), and
+the dense two-body tensor over all spin-orbitals (16 n⁴ bytes) is alive meanwhile.
 
 :func:`estimate_terms` counts the terms of a random sample of ket determinants with the same kernel and
 scales up, so a build of 10⁵–10⁶ determinants can be refused before any large array exists.
@@ -87,7 +88,9 @@ def estimate_build(basis: Basis, h1: np.ndarray, u2: np.ndarray, sample: int = 3
     n1 = estimate_terms(basis, basis, *one_body_strings(h1), sample=sample)
     n2 = estimate_terms(basis, basis, *two_body_strings(u2), sample=sample)
     nnz = n1 + n2 + basis.dim
-    peak = max(n1, n2) * BYTES_PER_TERM + 3 * nnz * BYTES_PER_ENTRY + 16 * basis.dim
+    n_so = basis.shells.n_spin_orbitals
+    # + the dense two-body tensor over all spin-orbitals and its embedding copy (7 MB for 26 spin-orbitals)
+    peak = max(n1, n2) * BYTES_PER_TERM + 3 * nnz * BYTES_PER_ENTRY + 16 * basis.dim + 2 * 16 * n_so**4
     return BuildEstimate(basis.dim, n1, n2, nnz, peak)
 
 

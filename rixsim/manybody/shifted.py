@@ -251,6 +251,8 @@ def shifted_lanczos(a, b, shifts, *, bilinear: bool = False, max_iter: int = 100
                     est = abs(beta0) * wn * np.exp(-log_ratio) / bnorm
                     if wn <= 1e-13 * max(1.0, abs(al)):
                         est[:] = 0.0
+                    if (k + 1) % (50 * check_every) == 0:
+                        log.debug("shifted Lanczos step %d: largest estimated residual %.2e", k + 1, est.max())
                     if est.max() <= tol or last:
                         k_done, converged = k + 1, bool(est.max() <= tol)
                         return

@@ -40,15 +40,16 @@ measure this difference against the dense engine (it is below 1 % of the map max
 Accuracy and convergence controls (:class:`KrylovOptions`)
 ----------------------------------------------------------
 * Intermediate: the Lanczos space grows until the estimated relative residual
-  ‖b − (s − A)ψ‖/‖b‖ of every incident energy is below ``tol`` (1e-8 by default), at most
+  ‖b − (s − A)ψ‖/‖b‖ of every incident energy is below ``tol`` (1e-6 by default), at most
   ``max_intermediate`` vectors; the true residuals are recomputed and reported (``meta["residual_max"]``).
 * Final states: each Lanczos stops when the bound
-  :math:`\\beta_k^2|e_k^{\\mathsf T}(z-T_k)^{-1}e_1|^2 \\le` ``final_tol`` (1e-8) on the loss window
+  :math:`\\beta_k^2|e_k^{\\mathsf T}(z-T_k)^{-1}e_1|^2 \\le` ``final_tol`` (1e-6) on the loss window
   (z = ℓ + E_g + iΓ_f/2), i.e. its loss spectrum is exact to ``final_tol`` × (its weight / (π Γ_f/2)).
 * Initial states: ARPACK (:meth:`ClusterModel.low_energy_states`), all states within 30 k_BT, degenerate
   manifolds complete; their residual norms ‖H v − E v‖ are reported (``meta["initial_residual_max"]``).
 
-With the defaults the map agrees with the dense one to ≲ 1e-8 relative (the tests ask for 1e-6).
+With the defaults the map agrees with the dense one to ≲ 1e-8 of its maximum on the tested cases (the tests
+ask for 1e-6): the map error is far below the residual.
 
 Memory
 ------
@@ -118,9 +119,9 @@ class KrylovOptions:
     """
 
     max_intermediate: int = 1500
-    tol: float = 1e-8
+    tol: float = 1e-6
     max_final: int = 1000
-    final_tol: float = 1e-8
+    final_tol: float = 1e-6
     check_every: int = 10
     core_width: object = "operator"
     store: object = "auto"
@@ -471,3 +472,69 @@ def krylov_rixs_map(model, excitation, *, loss=None, emission=None, geometry=Non
     if loss_ax is not None:
         return RixsMap(exc, None, z, loss=loss_ax, elastic=el, label=label, meta=meta)
     return RixsMap(exc, emi_ax, z, elastic=el, label=label, meta=meta)
+
+
+# ---------------------------------------------------------------------------------------------- XAS
+def krylov_xas(model, axis, eps, temperature_k: float, gauss_fwhm: float = 0.0, lorentz_fwhm=None,
+               krylov: KrylovOptions | None = None):
+    """Absorption ``(intensity, info)`` on ``axis`` (absolute eV) without diagonalising the core-excited sector.
+
+    .. math:: \\sigma(\\omega) = -\\frac1\\pi \\operatorname{Im} \\sum_g p_g\\, \\langle b_g|(\\omega - E_0 + E_g - H_m
+              + \\tfrac{i}{2}\\hat\\Gamma)^{-1}|b_g\\rangle,\\qquad b_g = \\boldsymbol\\epsilon\\cdot\\mathbf T|g\\rangle
+
+    with the width operator Γ̂ of the module docstring (or one Lorentzian ``lorentz_fwhm``), from the
+    continued fraction of the (bilinear when Γ̂ is not scalar) Lanczos space, grown until the residual of
+    every energy on ``axis`` is below ``krylov.tol``.  For a real H_m the resolvent is complex symmetric, so
+    a complex b contributes the sum of its real and imaginary parts' real quadratic forms.  A Gaussian
+    instrument width is a 48-node Gauss–Hermite quadrature over shifted energies (as the Lanczos XAS).
+    ``eps`` None is the isotropic average (x, y, z, each 1/3).
+    """
+    from rixsim.manybody.lanczos import continued_fraction
+    opts = KrylovOptions() if krylov is None else krylov
+    _, h_i = model.hamiltonian(False)
+    _, h_m = model.hamiltonian(True)
+    ini = initial_states(model, temperature_k, h_i)
+    phases, t_real = zip(*[_real_or_phase(t) for t in model.dipole_operators()])
+    _, hm_r = _real_or_phase(h_m)
+    if lorentz_fwhm is not None:
+        scalar_fwhm, width_op = validate.width(lorentz_fwhm, "lorentz_fwhm", allow_zero=False), None
+    else:
+        scalar_fwhm, width_op = _core_width(model, opts, h_m.shape[0])
+    if width_op is None:
+        a_op, bilinear = hm_r, False
+    else:
+        a_op, bilinear = ComplexSymmetricOperator(hm_r, width_op), True
+    if gauss_fwhm > 0:
+        x, wq = np.polynomial.hermite.hermgauss(48)
+        nodes = np.sqrt(2.0) * gauss_fwhm / (2.0 * np.sqrt(2.0 * np.log(2.0))) * x
+        wq = wq / np.sqrt(np.pi)
+    else:
+        nodes, wq = np.zeros(1), np.ones(1)
+    out = np.zeros(axis.size)
+    res_max, n_max = 0.0, 0
+    for eg, vg, pg in zip(ini.energies, ini.vectors.T, ini.weights):
+        if eps is None:
+            vecs = [(1.0 / 3.0, apply_real(t_real[a], vg)) for a in range(3)]
+        else:
+            b = sum(eps[a] * phases[a] * apply_real(t_real[a], vg) for a in range(3))
+            vecs = [(1.0, np.ascontiguousarray(b.real)), (1.0, np.ascontiguousarray(b.imag))]
+        for scale, bv in vecs:
+            if np.iscomplexobj(bv):          # complex H or eigenvector: Hermitian path only
+                bv = np.asarray(bv)
+            if not np.any(bv):
+                continue
+            s0 = axis - model.edge_offset + eg
+            shifts = s0 + (0.5j * scalar_fwhm if scalar_fwhm is not None else 0.0)
+            sol = shifted_lanczos(a_op, bv, shifts, bilinear=bilinear, max_iter=opts.max_intermediate,
+                                  tol=opts.tol, check_every=opts.check_every, store=False, solution=False)
+            res_max, n_max = max(res_max, float(sol.residual.max())), max(n_max, sol.n_iter)
+            bb = np.concatenate([[0.0], sol.beta])
+            norm2 = sol.norm ** 2
+            for s, q in zip(nodes, wq):
+                z = s0 - s + (0.5j * scalar_fwhm if scalar_fwhm is not None else 0.0)
+                g = continued_fraction(sol.alpha, bb, 1.0, z.astype(complex)) * norm2
+                out += q * pg * scale * (-g.imag / np.pi)
+    info = dict(method="krylov", residual_max=res_max, krylov_intermediate=n_max, n_initial=int(ini.energies.size),
+                initial_residual_max=float(ini.residuals.max()),
+                core_width=opts.core_width if scalar_fwhm is None else scalar_fwhm)
+    return out, info

@@ -105,7 +105,7 @@ def _merge_sticks(energy, weights, fwhm, tol: float = 1e-7) -> Sticks:
 
 def xas(source, energies, polarization="isotropic", temperature_k: float = 0.0, gauss_fwhm: float = 0.0,
         lorentz_fwhm: float | None = None, method: str = "auto", lanczos_steps: int = 200,
-        memory_gb: float | None = None) -> Spectrum:
+        memory_gb: float | None = None, krylov=None) -> Spectrum:
     """L2,3-edge absorption spectrum on an absolute photon-energy axis.
 
     Parameters
@@ -121,12 +121,16 @@ def xas(source, energies, polarization="isotropic", temperature_k: float = 0.0, 
         Gaussian instrument resolution, FWHM (eV).
     lorentz_fwhm : float, optional
         One Lorentzian FWHM (eV) for every line instead of the model's L3/L2 lifetime widths.
-    method : {"auto", "dense", "lanczos"}
-        ``dense`` diagonalises the core-excited sector (exact per-state L3/L2 widths); ``lanczos`` never does:
+    method : {"auto", "dense", "krylov", "lanczos"}
+        ``dense`` diagonalises the core-excited sector (exact per-state L3/L2 widths); ``krylov`` never does
+        (:func:`rixsim.spectroscopy.krylov.krylov_xas`: the L3/L2 width operator, converged to a residual on every
+        energy of the axis); ``lanczos`` never does either:
         a continued-fraction Green's function per populated initial state and polarisation component, with the
         width switching from ``l3_fwhm`` to ``l2_fwhm`` across the 2p spin–orbit gap (a logistic step centred
-        ζ₂ₚ/4 above the configuration average, 1/20 ζ₂ₚ wide).  ``auto`` takes Lanczos for core-excited
+        ζ₂ₚ/4 above the configuration average, 1/20 ζ₂ₚ wide).  ``auto`` takes Krylov for core-excited
         sectors larger than 6000 states.
+    krylov : KrylovOptions, optional
+        Convergence controls of ``method="krylov"``.
     lanczos_steps : int
         Lanczos iterations per continued fraction (exact resolvent when ≥ the sector dimension).
     memory_gb : float, optional
@@ -142,12 +146,20 @@ def xas(source, energies, polarization="isotropic", temperature_k: float = 0.0, 
     axis = validate.energy_axis(energies, "energies")
     temperature_k = validate.temperature(temperature_k)
     gauss = validate.width(gauss_fwhm, "gauss_fwhm")
-    if method not in ("auto", "dense", "lanczos"):
-        raise InputError(f"method must be 'auto', 'dense' or 'lanczos'; got {method!r}")
+    if method not in ("auto", "dense", "krylov", "lanczos"):
+        raise InputError(f"method must be 'auto', 'dense', 'krylov' or 'lanczos'; got {method!r}")
     is_model = hasattr(source, "hamiltonian") and hasattr(source, "dipole_operators")
-    if method == "lanczos" and not is_model:
-        raise InputError("method='lanczos' needs a model, not precomputed transitions")
-    if is_model and (method == "lanczos" or (method == "auto" and source.basis(True).dim > 6000)):
+    if method in ("lanczos", "krylov") and not is_model:
+        raise InputError(f"method={method!r} needs a model, not precomputed transitions")
+    if is_model and (method == "krylov" or (method == "auto" and source.basis(True).dim > 6000)):
+        from rixsim.spectroscopy.krylov import krylov_xas
+        intensity, info = krylov_xas(source, axis, polarization_vector(polarization),
+                                     validate.nonnegative(temperature_k, "temperature_k", "K"), gauss, lorentz_fwhm,
+                                     krylov)
+        return Spectrum(axis, intensity, label=f"{source.name} XAS ({polarization})",
+                        meta={"polarization": str(polarization), "temperature_k": float(temperature_k),
+                              "gauss_fwhm": gauss, "lorentz_fwhm": lorentz_fwhm, "model": source.name, **info})
+    if is_model and method == "lanczos":
         intensity = _xas_lanczos(source, axis, polarization_vector(polarization), float(temperature_k),
                                  lorentz_fwhm, validate.integer(lanczos_steps, "lanczos_steps", lo=1), gauss)
         return Spectrum(axis, intensity,
