@@ -16,13 +16,13 @@ from docutils.statemachine import StringList
 from sphinx.ext.autosummary import Autosummary
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # the docs of a checkout document that checkout, installed or not
+if (ROOT / "rixsim").is_dir() and str(ROOT) not in sys.path:  # document this checkout, installed or not
     sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("RIXSIM_PROGRESS", "0")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import rixsim  # noqa: E402
+import rixsim
 
 project = "rixsim"
 author = "the rixsim developers"
@@ -98,7 +98,7 @@ def _escape_bars(app, what, name, obj, options, lines):
                 continue
             block_indent = None
         stripped = line.strip()
-        if stripped.startswith(".. math::") or stripped.startswith(".. code-block::") or stripped.endswith("::"):
+        if stripped.startswith((".. math::", ".. code-block::")) or stripped.endswith("::"):
             block_indent = indent
             if stripped.startswith(".. math::"):
                 continue
