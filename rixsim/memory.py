@@ -111,10 +111,10 @@ def plan(nbytes, what: str, memory_gb=None) -> int:
 
 
 def chunk_size(bytes_per_item, n_items: int, what: str, memory_gb=None, fixed_bytes: float = 0.0,
-               target_bytes: float | None = WORKING_SET_BYTES) -> int:
+               target_bytes: float | None = None) -> int:
     """Items per piece so that ``fixed_bytes + piece × bytes_per_item`` stays within the budget, and within
     ``target_bytes`` (a working set that keeps the caches warm and the machine responsive) when that is larger
-    than one item.
+    than one item (default :data:`WORKING_SET_BYTES`; ``math.inf`` for none).
 
     Raises :class:`MemoryBudgetError` when not even one item fits the budget.
     """
@@ -125,5 +125,6 @@ def chunk_size(bytes_per_item, n_items: int, what: str, memory_gb=None, fixed_by
         raise MemoryBudgetError(f"{what} would need at least {format_bytes(fixed_bytes + per)}, more than the "
                                 f"memory budget of {format_bytes(budget)} ({source}); use a coarser or shorter "
                                 f"axis, or raise memory_gb")
-    cap = avail if target_bytes is None else min(avail, max(float(target_bytes) - float(fixed_bytes), per))
+    target = WORKING_SET_BYTES if target_bytes is None else float(target_bytes)
+    cap = min(avail, max(target - float(fixed_bytes), per))
     return int(max(1, min(int(n_items), cap // per)))

@@ -53,7 +53,7 @@ import numpy as np
 
 from rixsim import memory, validate
 from rixsim.cluster.transitions import EdgeTransitions
-from rixsim.errors import InputError
+from rixsim.errors import InputError, MemoryBudgetError
 from rixsim.results import RixsMap, Spectrum
 from rixsim.spectroscopy import _kh_kernels as kk
 from rixsim.spectroscopy.broadening import stick_matrix
@@ -154,9 +154,9 @@ def plan_memory(n_excitation: int, n_second: int, n_intermediate: int, n_final: 
     avail = budget - fixed
     if avail < per_final + energy_bytes(1) + per_pair:
         need = (fixed + per_final + energy_bytes(1) + per_pair) / 1e9
-        raise InputError(f"memory_gb={memory_gb!r} is too small for this map; at least {need:.3g} GB needed "
-                         f"({n_excitation} incident × {n_second} loss points, {n_m} intermediate, {n_final} "
-                         f"final, {n_g} initial states)")
+        raise MemoryBudgetError(f"memory_gb={memory_gb!r} is too small for this map; at least {need:.3g} GB "
+                                f"needed ({n_excitation} incident × {n_second} loss points, {n_m} intermediate, "
+                                f"{n_final} final, {n_g} initial states)")
     pair_chunk = int(min(n_pairs, max(1, (avail // 4) // per_pair)))
     sticks = pair_chunk * per_pair
     rest = avail - sticks
