@@ -79,3 +79,16 @@ def test_a_4d_model_runs_at_the_tender_edge():
     # low-spin t2g⁴ at 10Dq = 3 eV: the 2p3/2 edge sits ~130 eV below 2p1/2 (1.5 ζ2p)
     e = s.energy[s.intensity > 1e-6]
     assert np.ptp(e) > 120
+
+
+def test_o_k_edge_of_a_4d_oxide_cluster_runs_unchanged():
+    """rixsim.oxygen.kedge takes a 4d charge-transfer model as it is (Mo5+ 4d¹ + 4d²L̲: small): the pre-edge
+    integrates to the ground state's ligand-hole count."""
+    from rixsim.cluster.model import cluster_model
+    from rixsim.oxygen.kedge import OxygenKEdge, oxygen_k_xas
+    edge = OxygenKEdge(cluster_model("Mo5+", tendq=3.0, delta=3.0, udd=3.0, upd=3.5, veg=3.0, n_ligand_holes=1))
+    e = np.linspace(400.0, 660.0, 26001)
+    s = oxygen_k_xas(edge, e, 300.0, main_edge=False)
+    holes = s.meta["ligand_holes"]
+    assert 0.05 < holes < 1.0
+    assert np.trapezoid(s.intensity, e) == pytest.approx(holes, rel=0.01)
