@@ -146,7 +146,9 @@ def relaxed_emission(transitions: EdgeTransitions, emission, *, relaxed_temperat
                          "natural_widths=True")
     keep = strength.ravel() > 0
     flat = emi.ravel()
-    y = broaden_sticks(flat, pos.ravel()[keep], strength.ravel()[keep], lw.ravel()[keep], fg)
+    # sticks per chunk so that one stick matrix stays below ~20 M values (160 MB) on large loss maps
+    chunk = int(max(1, min(4096, 2e7 // max(flat.size, 1))))
+    y = broaden_sticks(flat, pos.ravel()[keep], strength.ravel()[keep], lw.ravel()[keep], fg, chunk=chunk)
     return y.reshape(emi.shape), p
 
 
