@@ -165,7 +165,7 @@ def hybridization_matrix(veg: float, vt2g: float, symmetry: str = "Oh") -> np.nd
 def t2g_acceptor_orbitals(symmetry: str = "Oh") -> np.ndarray:
     """5×3 orbital matrix (complex d basis, m = −2…2) whose columns span the cubic t_2g orbitals (for D3d
     rotated into the trigonal frame), chosen as eigenvectors of the projected L_z so that each column has
-    a definite |m| mod the axis order: a ligand shell of these three combinations keeps the symmetry
+    a definite ``m`` modulo the axis order: a ligand shell of these three combinations keeps the symmetry
     blocks of :meth:`rixsim.cluster.model.ClusterModel.eigensystem`."""
     u = angular.real_to_complex(2)
     t = u[:, list(_T2G)]
