@@ -5,7 +5,8 @@ Holds
     :mod:`~rixsim.spectroscopy.rixs` (maps, spectra and cuts with interference, exact powder average),
     :mod:`~rixsim.spectroscopy._kh_kernels` (the numba intensity kernel), :mod:`~rixsim.spectroscopy.broadening`
     (Lorentzian, Gaussian and Voigt line shapes, FWHM everywhere), :mod:`~rixsim.spectroscopy.geometry`
-    (polarisation vectors, scattering geometry, rank decomposition of the powder average).
+    (polarisation vectors, scattering geometry, rank decomposition of the powder average),
+    :mod:`~rixsim.spectroscopy.fluorescence` (Raman + fluorescence of relaxed core-excited states).
 
 May import
     :mod:`rixsim.cluster`, :mod:`rixsim.manybody` and the shared foundations.
