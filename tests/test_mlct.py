@@ -75,7 +75,7 @@ def test_configurations_of_each_kind_are_selectable():
     assert model(n_d=9, ct=True).transfer_counts(True) == [(0, 0), (0, 1)]
 
 
-@pytest.mark.parametrize("ion,tendq", [("Ni2+", 1.1), ("Fe2+", 2.6)])
+@pytest.mark.parametrize("ion,tendq", [("Ni2+", 1.1), pytest.param("Fe2+", 2.6, marks=pytest.mark.slow)])
 def test_back_donation_with_zero_hopping_equals_the_atomic_model(ion, tendq):
     atomic = atomic_model(ion, tendq=tendq)
     mlct = atomic_model(ion, tendq=tendq, back_donation=BackDonation(9.0, 0.0, udd=5.0, upd=6.0,
