@@ -121,3 +121,38 @@ def test_rayleigh_elastic_line_on_the_diagonal(mn):
     el = d.components["elastic"]
     j = np.argmax(el, axis=1)
     np.testing.assert_allclose(mn["emi"][j], mn["exc"], atol=0.25)
+
+
+def test_continuum_profile_changes_the_shape_not_the_yield(mn):
+    """The cluster's normal-emission profile for continuum ionisation keeps the tabulated yields: in the thin
+    limit the Mn valence emission integral is unchanged, and its maximum moves to the profile's."""
+    from rixsim.results import Spectrum
+    emi = mn["emi"]
+    prof = Spectrum(emi, mn["parts"].fluorescence.intensity[-1])
+    kw = dict(resonant_element="Mn", resonant_map=mn["parts"].combined(0.5))
+    sample = Sample(_mno(mn["xas"], 1e-4))
+    a = detected_mrixs_map(sample, GEO, mn["exc"], emi, **kw).components["Mn valence"]
+    b = detected_mrixs_map(sample, GEO, mn["exc"], emi, continuum_profile=prof, **kw).components["Mn valence"]
+    # 1 %: the tabulated Lα/Lβ Lorentzians (0.34 eV) lose ≈0.5 % of their area beyond the axis end (660 eV);
+    # the profile is normalised on the axis
+    np.testing.assert_allclose(b.sum(axis=1), a.sum(axis=1), rtol=1e-2)
+    above = mn["exc"] > mn["exc"][-1] - 2.0                      # far above the edge: continuum dominates
+    assert abs(emi[np.argmax(b[above].sum(axis=0))] - emi[np.argmax(prof.intensity)]) <= 0.5
+    with pytest.raises(InputError, match="continuum_profile"):
+        detected_mrixs_map(sample, GEO, mn["exc"], emi, continuum_profile=prof)
+
+
+def test_windows_drawn_on_the_map_and_stacked_channels(mn):
+    from rixsim.interfaces.plotting import plot_rixs_map, plot_stacked
+    d = detected_mrixs_map(Sample(_mno(mn["xas"])), GEO, mn["exc"], mn["emi"], resonant_element="Mn",
+                           resonant_map=mn["parts"].combined(0.5))
+    chans = d.channels(ch.default_windows("Mn"))
+    fig = plot_rixs_map(d.detected, channels=chans, show_windows=True)
+    ax = fig.axes[0]
+    vlines = [ln for ln in ax.get_lines() if np.ptp(ln.get_xdata()) == 0]
+    assert len(vlines) == 2 * 4                                  # PFY, iPFY, sPFY, ccPFY (not TEY, TFY)
+    names = {t.get_text() for t in ax.texts}
+    assert {"PFY", "iPFY", "sPFY", "ccPFY"} <= names
+    ref = ch.true_absorption(d.sample.bulk, "Mn", mn["exc"])
+    fig2 = plot_stacked({k: s for k, s in chans.items()}, ref, offset=1.5)
+    assert len(fig2.axes[0].get_lines()) == 2 * len(chans)
