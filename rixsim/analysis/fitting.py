@@ -531,7 +531,8 @@ def simulate_rixs_map(model: FitModel, excitation, *, loss=None, emission=None,
 
 # --------------------------------------------------------------------------------------------- the result
 #: the result of :func:`fit_xas` and :func:`fit_rixs_map` is the common :class:`~rixsim.fit_result.FitResult`
-#: (``kind`` "xas" or "map"; ``details``: ``r_factor``, ``n_diagonalisations``, lmfit's ``report``); the old
+#: (``kind`` "xas" or "map"; ``details``: ``r_factor``, ``n_diagonalisations``, ``at_bounds``, lmfit's
+#: ``report``); the old
 #: name is kept for code that imports it
 ModelFitResult = FitResult
 
@@ -683,6 +684,7 @@ def _run(evaluate, params, model: FitModel, y: np.ndarray, yfit: np.ndarray, sig
         + (" charge transfer" if model.charge_transfer else ""),
         details={"r_factor": r_factor, "n_diagonalisations": model.n_diagonalisations - dg0,
                  "report": lmfit.fit_report(out)})
+    result = dataclasses.replace(result, details=dict(result.details, at_bounds=result.health.at_bounds))
     if not result.health.trustworthy:
         log.warning("fit not trustworthy: %s", "; ".join(result.health.reasons))
     return result
