@@ -246,3 +246,14 @@ def test_tfy_is_pfy_of_every_line_plus_the_non_resonant_emission(cluster):
     assert ok.argmin() == y["pfy"].argmax() or abs(E[ok.argmin()] - E[y["pfy"].argmax()]) < 1.0
     y0 = m.yields(E, dict(tendq=1.1, tfy_nonresonant=0.0))
     np.testing.assert_allclose(y0["tfy"], y0["pfy"], rtol=1e-12)
+
+
+def test_circular_degree_scales_the_dichroism():
+    """P = circular_degree mixes in the opposite helicity: the XMCD scales with P, the sum σ⁺ + σ⁻ does not."""
+    cl = ClusterAbsorption("Ni2+", temperature_k=10.0)
+    m = MeasuredModel(cl, {"n": DetectionChannel("absorption")})
+    v = dict(tendq=1.1, exchange=0.003)
+    full = {p: m.yields(E, v, p)["n"] for p in ("sigma+", "sigma-")}
+    half = {p: m.yields(E, dict(v, circular_degree=0.5), p)["n"] for p in ("sigma+", "sigma-")}
+    np.testing.assert_allclose(half["sigma+"] - half["sigma-"], 0.5 * (full["sigma+"] - full["sigma-"]), atol=1e-12)
+    np.testing.assert_allclose(half["sigma+"] + half["sigma-"], full["sigma+"] + full["sigma-"], rtol=1e-12)

@@ -15,7 +15,9 @@ the core hole it creates (s = L3, L2):
 where :math:`\\hat X_s` (one ion: :class:`ClusterAbsorption`; several valences or sites in atom fractions:
 :class:`ClusterMixture`) is the cluster XAS of the states of 2p₃/₂ (2p₁/₂) hole character, per unit area of the
 *isotropic* spectrum (so σ⁺ and σ⁻ share one normalisation and XMCD keeps its sign and size), broadened
-with the per-edge Lorentzian FWHM ``l3_fwhm``, ``l2_fwhm`` and the Gaussian ``gauss_fwhm``; :math:`A`
+with the per-edge Lorentzian FWHM ``l3_fwhm``, ``l2_fwhm`` and the Gaussian ``gauss_fwhm`` (for circular
+polarisation mixed with the opposite helicity as :math:`\\tfrac{1+P}{2}\\hat X_\\pm + \\tfrac{1-P}{2}\\hat X_\\mp`,
+P = ``circular_degree``: the degree of circular polarisation times the projected magnetisation, 1 by default); :math:`A`
 (``white_line_area``, eV) is the area of the white lines in edge jumps × eV; :math:`S_s` are the continuum
 steps of :func:`rixsim.analysis.edge_step.edge_steps` (``step_shape`` "arctan" or "erf", FWHM ``step_fwhm``,
 L3 : L2 height ``step_ratio`` = 2, total height ``step_height`` = 1 tabulated jump) at the model's own L3 and
@@ -81,7 +83,8 @@ _CF = {"Oh": ("tendq",), "D4h": ("tendq", "ds", "dt"), "D3d": ("tendq", "dsigma"
 #: Parameters that change the eigenstates (a change re-diagonalises).
 HAMILTONIAN_NAMES = ("tendq", "ds", "dt", "dsigma", "dtau", "slater_scale", "soc_scale", "exchange")
 _BROADENING = ("edge_offset", "l3_fwhm", "l2_fwhm", "gauss_fwhm")
-_ABSORPTION = ("white_line_area", "step_height", "step_ratio", "step_fwhm", "step_offset")
+_ABSORPTION = ("white_line_area", "step_height", "step_ratio", "step_fwhm", "step_offset", "circular_degree")
+_OPPOSITE = {"sigma+": "sigma-", "sigma-": "sigma+", "left": "right", "right": "left"}
 _SAMPLE = ("thickness_nm", "packing", "incidence_deg", "exit_deg", "electron_escape_nm")
 # the reference transitions carry these core-hole widths; a state's 2p3/2 character c is read back from
 # fwhm_ref = c·1 + (1 − c)·2 (as rixsim.analysis.fitting does)
@@ -546,7 +549,7 @@ class MeasuredModel:
             x = self._white(st, e, d).sum(axis=0)
             self._default_area = float(DEFAULT_WHITE_LINE_PEAK_OVER_JUMP / x.max())
         d.update(white_line_area=self._default_area, step_height=1.0, step_ratio=2.0, step_fwhm=1.0,
-                 step_offset=0.0)
+                 step_offset=0.0, circular_degree=1.0)
         if self.sample is not None:
             d.update(self.sample.values())
         for cname, ch in self.channels.items():
@@ -624,6 +627,13 @@ class MeasuredModel:
 
     def _parts(self, v, e_all, polarization):
         white, cen = self._white_cached(v, e_all, polarization)
+        opposite = _OPPOSITE.get(polarization.strip().lower()) if isinstance(polarization, str) else None
+        deg = float(v.get("circular_degree", 1.0))
+        if opposite is not None and deg != 1.0:
+            if not 0.0 <= deg <= 1.0:
+                raise InputError(f"circular_degree must be in [0, 1]; got {deg!r}")
+            other, _ = self._white_cached(v, e_all, opposite)
+            white = 0.5 * (1.0 + deg) * white + 0.5 * (1.0 - deg) * other
         l3 = v["edge_offset"] + cen[0] + v["step_offset"]
         l2 = v["edge_offset"] + cen[1] + v["step_offset"]
         steps = edge_steps(e_all, l3, l2, v["step_fwhm"], ratio=v["step_ratio"], height=v["step_height"],
@@ -703,7 +713,7 @@ def _default_bounds(nm: str) -> tuple:
         return 0.3, 1.5
     if nm.endswith("exchange"):
         return -1.0, 1.0
-    if nm.endswith("_fraction"):
+    if nm.endswith("_fraction") or nm == "circular_degree":
         return 0.0, 1.0
     if nm.endswith("_shift"):
         return -10.0, 10.0
