@@ -299,6 +299,8 @@ def rixs_axes_near(transitions, excitation: np.ndarray, loss: np.ndarray | None,
     tr = transitions
     g = tr.populated
     e_i, e_m = np.asarray(tr.initial_energies), np.asarray(tr.intermediate_energies)
+    if e_m.size == 0 or g.size == 0:        # d10: no resonance at all, the zero map is the physics
+        return
     res_lo = tr.edge_offset + e_m.min() - e_i[g].max()
     res_hi = tr.edge_offset + e_m.max() - e_i[g].min()
     if not axis_near(excitation, res_lo, res_hi, "excitation", "every resonance", margin, stacklevel):

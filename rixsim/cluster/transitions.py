@@ -52,6 +52,14 @@ class EdgeTransitions:
             raise InputError("intermediate_fwhm must be >= 0")
         for name, val in (("initial_energies", ei), ("initial_weights", wi), ("intermediate_energies", em),
                           ("intermediate_fwhm", gm), ("dipole", d)):
+            bad = ~np.isfinite(val)
+            if bad.any():
+                idx = tuple(int(i) for i in np.argwhere(bad)[0])
+                raise InputError(f"{name} has a non-finite value {val[idx]} at index {idx}")
+        if (wi < 0).any() or (wi.size and wi.sum() <= 0):
+            raise InputError(f"initial_weights must be >= 0 with a positive sum; got {wi!r}")
+        for name, val in (("initial_energies", ei), ("initial_weights", wi), ("intermediate_energies", em),
+                          ("intermediate_fwhm", gm), ("dipole", d)):
             val.setflags(write=False)
             object.__setattr__(self, name, val)
 
