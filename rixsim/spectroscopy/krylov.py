@@ -118,7 +118,7 @@ class KrylovOptions:
         ARPACK tolerance for the initial states.
     """
 
-    max_intermediate: int = 1500
+    max_intermediate: int = 3000
     tol: float = 1e-6
     max_final: int = 1000
     final_tol: float = 1e-6
