@@ -333,6 +333,7 @@ SUSPICIOUS = {
     "rixs loss given as emission energies": (lambda: rixs_map(tr(), EXC, loss=np.arange(840.0, 850.0, 0.5)),
                                              ["loss", "840"]),
     "two_theta in radians": (lambda: ScatteringGeometry(two_theta_deg=math.pi / 2), ["two_theta_deg", "radians"]),
+    "thickness in metres": (lambda: Layer("MnO", 5.0, 1e-7), ["thickness_nm", "1e-07"]),
 }
 
 

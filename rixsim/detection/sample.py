@@ -410,6 +410,9 @@ class Layer:
         t = validate.number(self.thickness_nm, "thickness_nm", "nm (math.inf for a thick bulk)", allow_inf=True)
         if np.isnan(t) or t <= 0:
             raise InputError(f"thickness_nm must be > 0 nm (math.inf for a thick bulk); got {self.thickness_nm!r}")
+        if t < 1e-4:       # far below an atomic layer (the thin-film limit needs ~0.01 nm): metres given as nm
+            validate.suspicious(f"thickness_nm = {t:g} nm is far thinner than one atomic layer; thickness is in "
+                                f"nm (100 nm = 1e-7 m)")
         object.__setattr__(self, "density_g_cm3", rho)
         object.__setattr__(self, "thickness_nm", t)
         res = tuple(self.resonances) if not isinstance(self.resonances, ResonantEdge) else (self.resonances,)
