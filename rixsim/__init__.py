@@ -22,7 +22,10 @@ from rixsim.errors import (
     ConvergenceError,
     FileExistsRefusal,
     InputError,
+    MemoryBudgetError,
     RixsimError,
+    RixsimWarning,
+    SuspiciousInputWarning,
     UnknownIonError,
 )
 from rixsim.results import RixsMap, Spectrum
@@ -78,4 +81,5 @@ def __getattr__(name):
 
 __all__ = ["atomic_model", "cluster_model", "xas", "xas_sticks", "ClusterModel", "Multiplet", "ChargeTransfer",
            "CrystalField", "EdgeTransitions", "Spectrum", "RixsMap", "RixsimError", "InputError",
-           "UnknownIonError", "ConvergenceError", "FileExistsRefusal", *_LAZY]
+           "UnknownIonError", "ConvergenceError", "FileExistsRefusal", "MemoryBudgetError", "RixsimWarning",
+           "SuspiciousInputWarning", *_LAZY]
