@@ -52,6 +52,9 @@ pattern and kept dense, so a new eigensystem costs the dense sums and one real L
 ``driver="evr"``) per block, with the dipoles projected onto the populated initial states only (XAS).
 Eigensystems are cached on the Hamiltonian parameter values (``cache_size``).  ``benchmarks/bench_fit.py``
 compares this with :class:`ClusterModel` rebuilding its operators and with a naive rebuild per evaluation.
+The blocks are small (≲ 300 states for d⁵), where a multi-threaded BLAS on a busy machine is far slower than
+one thread (Fe³⁺, 2 cores at load 15: 7.4 s per eigensystem with OpenBLAS's default threads, 0.3 s with
+``OPENBLAS_NUM_THREADS=1``): on a shared machine run fits with one BLAS thread.
 
 Weights and uncertainties
 -------------------------
