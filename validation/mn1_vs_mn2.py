@@ -50,6 +50,21 @@ stored literature.  They were fixed once, before the first covalent run, with Ud
 cluster models elsewhere in rixsim (Upd ≈ Udd + 1 eV) and the script's atomic 10Dq of the C site lowered by the
 π back-bonding it now models explicitly.  The same metrics as (A) and (B) are printed.
 
+Result of section C (first and only run, 2026-12-01; 300 K): ground states — N-site HS Mn2+ 92.9 % d⁵ + 7.1 % d⁶L̲
+(⟨n_3d⟩ 5.07, sixfold ⁶A1); C-site LS Mn2+ 83.1 % d⁵ + 16.9 % d⁴L* (⟨n_3d⟩ 4.83, Kramers doublet of ²T2g);
+C-site LS Mn1+ 81.7 % d⁶ + 18.3 % d⁵L* (⟨n_3d⟩ 5.82, non-degenerate ¹A1g).
+
+* (C-A) pure ions: sXAS TV 0.495, 1−cos 0.566, peak 0.957; mRIXS TV 0.714, 1−cos 0.901, peak 1.000;
+  ratios 1.44×, 1.59×, 1.04×.
+* (C-B) electrode-like: sXAS TV 0.175, 1−cos 0.106, peak 0.462; mRIXS TV 0.269, 1−cos 0.279, peak 0.879;
+  ratios 1.54×, 2.64×, 1.90×.
+
+So with ~17–18 % π back-donation on the C site the picture is that of the atomic models: mRIXS separates the
+states better by every metric, by the same 1.5–2.6× for the electrode mixture, but the sXAS contrast does not
+become "only a hint" (TV 0.17, a 46 % peak difference).  "Small in sXAS, clear in mRIXS" does not follow from
+these (illustrative) covalent parameters either; a larger back-donation, a valence-dependent Δ*, or the
+experiment's own broadening may be what the experiment's weak sXAS contrast needs — not tested here.
+
 Run:  python validation/mn1_vs_mn2.py [--atomic | --covalent]   (both by default; --covalent takes minutes)
 """
 from __future__ import annotations
