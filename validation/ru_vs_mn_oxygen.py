@@ -20,6 +20,12 @@ Poisson) and fitted with :func:`rixsim.oxygen.redox.fit_redox_map` (lattice temp
 lattice-oxygen map, oxidised template = :func:`rixsim.oxygen.redox.oxidised_oxygen_template`); the verdicts of
 ``TRIALS`` noise realisations are printed, with the O-K sXAS pre-edge of both.
 
+Result (first run, 2026-12-01, 20 noise realisations): ligand holes Mn4+ 0.409, Ru5+ 0.425; the map at
+(531.0, 523.8) eV is 0.60 (Mn, oxidised oxygen on) and 0.024 (Ru) of its maximum; O-K pre-edge peak 527.35 /
+527.80 eV, area 0.813 / 0.675 (Mn includes the oxidised-oxygen share).  Decision: Mn 20/20 "present"
+(fitted 111.6 ± 2.7 counts/pixel), Ru 20/20 "absent" (0.3 ± 0.9).  The lattice templates are the electrodes'
+own, noise-free lattice maps — the ideal case; with a mismatched lattice template see tests/test_redox.py.
+
 Run:  python validation/ru_vs_mn_oxygen.py      (minutes: two cluster O-K maps)
 """
 from __future__ import annotations
@@ -38,7 +44,7 @@ from rixsim.results import RixsMap
 TEMPERATURE_K = 300.0
 OXIDISED_SHARE = 0.25
 PEAK_COUNTS = 200.0
-TRIALS = 50
+TRIALS = 20
 MN4 = dict(tendq=2.0, delta=1.5, udd=6.0, upd=7.0, veg=2.6, n_ligand_holes=1)
 RU5 = dict(tendq=3.5, delta=1.0, udd=3.0, upd=3.5, veg=3.5, n_ligand_holes=1)
 
