@@ -79,9 +79,7 @@ import logging
 import sys
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any, Mapping, Optional
+from typing import Mapping, Optional
 
 import numpy as np
 

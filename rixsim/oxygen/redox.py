@@ -45,9 +45,9 @@ controlled: it grows with the count level (``validation/fit_statistics.py``).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping, Optional
+from typing import Mapping, Optional
 
 import numpy as np
 
