@@ -3,11 +3,18 @@
 A bar is shown only when it is asked for *and* standard error is a terminal, so logs, pipes, CI and
 ``pytest`` stay free of carriage-return noise.  ``RIXSIM_PROGRESS=0`` (or ``1``) in the environment forces
 bars off (or on) regardless of the terminal.  tqdm is imported only when a bar is actually drawn.
+
+Where no bar is drawn, long work is still visible: every ``RIXSIM_PROGRESS_INTERVAL`` seconds (default 5) an
+INFO line ``"<desc>: k/n done after t s"`` goes to the ``rixsim.progress`` logger (the command line shows that
+logger on stderr), so a job piped to a file or run by a scheduler does not look hung.  Work shorter than the
+interval logs nothing.
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import time
 from typing import Iterable, Iterator, Optional, TypeVar
 
 __all__ = ["enabled", "progress"]
@@ -53,7 +60,37 @@ def progress(iterable: Iterable[T], desc: str = "", total: Optional[int] = None,
     requested : bool or None
         See :func:`enabled`.
     """
-    if not enabled(requested):
+    if requested is False:
         return iter(iterable)
+    if not enabled(requested):
+        return _logged(iterable, desc or "work", total, unit)
     from tqdm.auto import tqdm
     return iter(tqdm(iterable, desc=desc, total=total, unit=unit, file=sys.stderr, leave=False))
+
+
+_log = logging.getLogger("rixsim.progress")
+
+
+def _interval() -> float:
+    try:
+        value = float(os.environ.get("RIXSIM_PROGRESS_INTERVAL", "5"))
+    except ValueError:
+        return 5.0
+    return value if value > 0 else 5.0
+
+
+def _logged(iterable: Iterable[T], desc: str, total: Optional[int], unit: str) -> Iterator[T]:
+    """Yield from ``iterable``, logging a progress line whenever ``interval`` seconds have passed."""
+    n = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
+    every = _interval()
+    t0 = last = time.monotonic()
+    k = 0
+    for item in iterable:
+        yield item
+        k += 1
+        now = time.monotonic()
+        if now - last >= every:
+            last = now
+            _log.info("%s: %d/%s %s done after %.0f s", desc, k, "?" if n is None else n, unit, now - t0)
+    if last != t0:
+        _log.info("%s: all %d %s done after %.0f s", desc, k, unit, time.monotonic() - t0)

@@ -632,6 +632,8 @@ def _setup_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     root = logging.getLogger("rixsim")
     root.setLevel(level)
+    # periodic progress lines of long work (rixsim.progress) are shown even at the default verbosity
+    logging.getLogger("rixsim.progress").setLevel(min(level, logging.INFO))
     if not any(getattr(h, "_rixsim_cli", False) for h in root.handlers):
         h = logging.StreamHandler(sys.stderr)
         h.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
