@@ -347,21 +347,13 @@ def krylov_rixs_map(model, excitation, *, loss=None, emission=None, geometry=Non
     Krylov sizes.  ``executor`` (any ``concurrent.futures``-style object) runs the final-state blocks of
     incident energies in parallel; the result is identical to the local run.
     """
-    from rixsim.spectroscopy.rixs import _channels, _second_axis, _voigt_fwhm
+    from rixsim.spectroscopy.rixs import _channels, _map_axes, _second_axis, _voigt_fwhm
     opts = KrylovOptions() if krylov is None else krylov
     if not isinstance(opts, KrylovOptions):
         raise InputError(f"krylov must be a KrylovOptions; got {type(opts).__name__}")
     if not (hasattr(model, "hamiltonian") and hasattr(model, "dipole_operators")):
         raise InputError(f"the Krylov engine needs a cluster model; got {type(model).__name__}")
-    exc = validate.energy_axis(excitation, "excitation")
-    if (loss is None) == (emission is None):
-        raise InputError("give exactly one of loss (relative, eV) or emission (absolute, eV)")
-    loss_ax = None if loss is None else validate.energy_axis(loss, "loss")
-    emi_ax = None if emission is None else validate.energy_axis(emission, "emission")
-    fl = validate.width(final_fwhm, "final_fwhm")
-    fg = validate.width(resolution_fwhm, "resolution_fwhm")
-    if fl == 0 and fg == 0:
-        raise InputError("final_fwhm and resolution_fwhm cannot both be 0 eV")
+    exc, loss_ax, emi_ax, fl, fg = _map_axes(excitation, loss, emission, final_fwhm, resolution_fwhm)
     tol_el = validate.nonnegative(elastic_tol, "elastic_tol", "eV")
     t_k = validate.nonnegative(temperature_k, "temperature_k", "K")
     ch = _channels(geometry, polarization_in, polarization_out, powder)

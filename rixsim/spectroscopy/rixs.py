@@ -317,6 +317,21 @@ def _broaden(weights, shifts, mask, axis, final_fwhm, resolution_fwhm, pair_chun
     return out
 
 
+def _map_axes(excitation, loss, emission, final_fwhm, resolution_fwhm):
+    """Checked axes and widths of a map, shared by the dense and the Krylov engine:
+    (excitation, loss or None, emission or None, final Lorentzian FWHM, spectrometer Gaussian FWHM)."""
+    exc = validate.energy_axis(excitation, "excitation")
+    if (loss is None) == (emission is None):
+        raise InputError("give exactly one of loss (relative, eV) or emission (absolute, eV)")
+    loss_ax = None if loss is None else validate.energy_axis(loss, "loss")
+    emi_ax = None if emission is None else validate.energy_axis(emission, "emission")
+    fl = validate.width(final_fwhm, "final_fwhm")
+    fg = validate.width(resolution_fwhm, "resolution_fwhm")
+    if fl == 0 and fg == 0:
+        raise InputError("final_fwhm and resolution_fwhm cannot both be 0 eV")
+    return exc, loss_ax, emi_ax, fl, fg
+
+
 def _second_axis(exc, loss, emission, total_fwhm):
     """Loss values to evaluate and how to map them onto the requested axis.
 
@@ -416,15 +431,7 @@ def rixs_map(transitions: EdgeTransitions, excitation, *, loss=None, emission=No
     elif method == "krylov" or temperature_k is not None:
         raise InputError("method='krylov' and temperature_k need a model, not precomputed transitions")
     tr = _check_transitions(transitions)
-    exc = validate.energy_axis(excitation, "excitation")
-    if (loss is None) == (emission is None):
-        raise InputError("give exactly one of loss (relative, eV) or emission (absolute, eV)")
-    loss_ax = None if loss is None else validate.energy_axis(loss, "loss")
-    emi_ax = None if emission is None else validate.energy_axis(emission, "emission")
-    fl = validate.width(final_fwhm, "final_fwhm")
-    fg = validate.width(resolution_fwhm, "resolution_fwhm")
-    if fl == 0 and fg == 0:
-        raise InputError("final_fwhm and resolution_fwhm cannot both be 0 eV")
+    exc, loss_ax, emi_ax, fl, fg = _map_axes(excitation, loss, emission, final_fwhm, resolution_fwhm)
     tol = validate.nonnegative(elastic_tol, "elastic_tol", "eV")
     ch = _channels(geometry, polarization_in, polarization_out, powder)
     total_fwhm = _voigt_fwhm(fl, fg)
