@@ -40,6 +40,7 @@ from typing import Iterable, Optional
 
 import numpy as np
 
+from rixsim.analysis.edge_step import unit_step
 from rixsim.errors import InputError, UnknownIonError
 from rixsim.results import Spectrum
 
@@ -199,10 +200,6 @@ def step_height() -> float:
     return (1.0 / 3.0) / COMMON["step_width_per_hole_ev"]
 
 
-def _unit_step(energy: np.ndarray, centre: float, fwhm: float) -> np.ndarray:
-    return 0.5 + np.arctan(2.0 * (energy - centre) / fwhm) / math.pi
-
-
 def edge_step(energy, l3_position: float, l2_position: float, height: float, l3_width: float,
               l2_width: float) -> np.ndarray:
     """The L3 + L2 arctan continuum step of the module formula (2 : 1), of total ``height`` far above L2.
@@ -224,8 +221,8 @@ def edge_step(energy, l3_position: float, l2_position: float, height: float, l3_
         if not (math.isfinite(w) and w > 0):
             raise InputError(f"{name} must be a finite FWHM > 0 eV; got {w!r}")
     e = np.asarray(energy, dtype=float)
-    return height * (2.0 / 3.0 * _unit_step(e, l3_position, l3_width)
-                     + 1.0 / 3.0 * _unit_step(e, l2_position, l2_width))
+    return height * (2.0 / 3.0 * unit_step(e, l3_position, l3_width)
+                     + 1.0 / 3.0 * unit_step(e, l2_position, l2_width))
 
 
 def _step_from_meta(energy, meta) -> np.ndarray:

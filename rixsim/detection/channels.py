@@ -302,6 +302,22 @@ def _map_on(rmap: RixsMap, excitation: np.ndarray, emission: np.ndarray) -> np.n
 # --------------------------------------------------------------------------------------------------------
 # prediction
 # --------------------------------------------------------------------------------------------------------
+def _resonant_part(rmap, layer, tm, E, Ep, edges, parts, lines):
+    """The resonant map scaled to the white-line emission of ``tm`` in ``layer``: the map stands for the decay of
+    the bound (white-line) excitations and is scaled by one factor, the least-squares match of its
+    emission-integrated rows to the white-line emission of ``lines``."""
+    m = np.clip(_map_on(rmap, E, Ep), 0.0, None)
+    mu_el = element_mu_per_nm(layer, tm, E, "photo")
+    white = parts["white"]
+    target = sum(mu_el * white.get(ln.shell, 0.0) * ln.yield_per_hole for ln in lines)
+    row = m @ np.diff(edges)
+    denom = float(row @ row)
+    if denom <= 0:
+        raise InputError(f"resonant map for {layer.formula} has no intensity on the excitation range "
+                         f"{E[0]:.2f}–{E[-1]:.2f} eV")
+    return (float(target @ row) / denom) * m
+
+
 def _resonant_maps(sample: Sample, resonant_maps) -> tuple:
     layers = sample.layers
     if resonant_maps is None:
@@ -414,7 +430,6 @@ def _detected_kernel(sample, geometry, E, Ep, edges, fwhm, min_e, tm, maps, reso
         src = np.zeros((E.size, Ep.size))
         rmap = maps[j] if tm in layer.composition else None
         if rmap is not None:
-            m = np.clip(_map_on(rmap, E, Ep), 0.0, None)
             covered = (Ep >= _emission_min(rmap)) & (Ep <= _emission_max(rmap))
         for el in layer.composition:
             lines = [ln for ln in emission_lines(el, min_e) if ln.energy < E[-1] + 5 * fwhm]
@@ -437,14 +452,7 @@ def _detected_kernel(sample, geometry, E, Ep, edges, fwhm, min_e, tm, maps, reso
                     continue
                 src += (mu_el * holes.get(ln.shell, 0.0) * ln.yield_per_hole)[:, None] * line_shape
             if replaced:
-                white = parts["white"]
-                target = sum(mu_el * white.get(ln.shell, 0.0) * ln.yield_per_hole for ln in replaced)
-                row = m @ np.diff(edges)
-                denom = float(row @ row)
-                if denom <= 0:
-                    raise InputError(f"resonant map for layer {j} ({layer.formula}) has no intensity on the "
-                                     f"excitation range {E[0]:.2f}–{E[-1]:.2f} eV")
-                src += (float(target @ row) / denom) * m
+                src += _resonant_part(rmap, layer, tm, E, Ep, edges, parts, replaced)
         total += weights[j] * src / sa
     return geometry.solid_angle_fraction * total
 

@@ -49,15 +49,25 @@ from rixsim.detection.channels import (
     _emission_max,
     _emission_min,
     _holes_single_yield,
-    _map_on,
+    _resonant_part,
     _slab_weights,
     channels_from_map,
     default_windows,
     hole_populations,
     tey,
 )
-from rixsim.detection.emission_bands import LIGHT_ELEMENT_BAND_FWHM, band_profile, emission_bands
-from rixsim.detection.sample import Geometry, Sample, _check_element, element_mu_per_nm, layer_mu_per_nm
+from rixsim.detection.emission_bands import (
+    LIGHT_ELEMENT_BAND_FWHM,
+    band_profile,
+    emission_bands,
+)
+from rixsim.detection.sample import (
+    Geometry,
+    Sample,
+    _check_element,
+    element_mu_per_nm,
+    layer_mu_per_nm,
+)
 from rixsim.errors import InputError
 from rixsim.results import RixsMap, Spectrum
 
@@ -117,18 +127,6 @@ class DetectedMap:
         return out
 
 
-def _resonant_part(rmap, layer, tm, E, Ep, edges, parts, lines):
-    """The resonant map scaled to the white-line emission of ``tm`` in ``layer`` (channels' rule)."""
-    m = np.clip(_map_on(rmap, E, Ep), 0.0, None)
-    mu_el = element_mu_per_nm(layer, tm, E, "photo")
-    white = parts["white"]
-    target = sum(mu_el * white.get(ln.shell, 0.0) * ln.yield_per_hole for ln in lines)
-    row = m @ np.diff(edges)
-    denom = float(row @ row)
-    if denom <= 0:
-        raise InputError(f"resonant map for {layer.formula} has no intensity on the excitation range "
-                         f"{E[0]:.2f}–{E[-1]:.2f} eV")
-    return (float(target @ row) / denom) * m
 
 
 def _rayleigh(layer, E, edges, resolution_fwhm):
