@@ -76,7 +76,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sys
 import time
 from collections import OrderedDict
 from typing import Mapping, Optional
@@ -616,29 +615,25 @@ def _nonnegative(name: str) -> bool:
     return name in _WIDTH_NAMES or name == "scale" or name.endswith("_scale") or name == "edge_step"
 
 
-def _minimise(evaluate, params, ydat, sig, scale_covar, max_nfev, method):
+def _minimise(evaluate, params, ydat, sig, scale_covar, max_nfev, method, stage: str = "fit"):
     import lmfit
 
-    def residual(p):
-        return np.ravel((ydat - evaluate(p.valuesdict())) / sig)
     from rixsim import progress
-    bar = None
-    if progress.enabled(None):                 # a bar of model evaluations, only on a terminal
-        from tqdm.auto import tqdm
-        bar = tqdm(desc="fit", unit="eval", total=max_nfev, file=sys.stderr, leave=False)
-    def tick(*args, **kws):
-        bar.update(1)
-        return None                            # lmfit aborts the fit when iter_cb returns True
+    n_free = sum(p.vary for p in params.values())
+    # model evaluations and the current χ²: a bar on a terminal, else a log line every few seconds
+    with progress.counter(stage, total=max_nfev, unit="eval", requested=None,
+                          start=f"{n_free} free parameters, {np.size(ydat)} points, at most "
+                                f"{max_nfev if max_nfev is not None else 'unlimited'} model evaluations") as bar:
+        def residual(p):
+            r = np.ravel((ydat - evaluate(p.valuesdict())) / sig)
+            bar.update(1, status=f"χ² = {float(np.dot(r, r)):.6g}")
+            return r
 
-    mini = lmfit.Minimizer(residual, params, scale_covar=bool(scale_covar), nan_policy="raise",
-                           iter_cb=tick if bar is not None else None)
-    try:
-        out = mini.minimize(method=method, max_nfev=max_nfev)
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        raise ConvergenceError(f"the fit failed inside the optimiser: {exc}") from exc
-    finally:
-        if bar is not None:
-            bar.close()
+        mini = lmfit.Minimizer(residual, params, scale_covar=bool(scale_covar), nan_policy="raise")
+        try:
+            out = mini.minimize(method=method, max_nfev=max_nfev)
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            raise ConvergenceError(f"the fit failed inside the optimiser: {exc}") from exc
     if not out.success:
         last = {nm: round(float(p.value), 6) for nm, p in out.params.items() if p.vary}
         raise ConvergenceError(f"the fit did not converge after {out.nfev} model evaluations: {out.message}; "
@@ -665,7 +660,7 @@ def _run(evaluate, params, model: FitModel, y: np.ndarray, yfit: np.ndarray, sig
         # reweighted least squares towards the Poisson maximum likelihood; its covariance is the Fisher matrix
         sig = np.sqrt(np.maximum(evaluate(out.params.valuesdict()), MU_FLOOR))
         yfit = y
-        out = _minimise(evaluate, out.params, yfit, sig, scale_covar, max_nfev, method)
+        out = _minimise(evaluate, out.params, yfit, sig, scale_covar, max_nfev, method, "fit (Poisson stage)")
     best = make_best(out.params.valuesdict())
     res = (yfit - best.intensity) / sig
     r_factor = float(np.sum((y - best.intensity) ** 2) / np.sum(y ** 2))

@@ -64,7 +64,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from rixsim import validate
+from rixsim import progress, validate
 from rixsim.analysis.edge_step import STEP_SHAPES, edge_steps, polynomial_background
 from rixsim.detection.channels import DEFAULT_ELECTRON_ESCAPE_NM, _window, emission_lines, hole_populations
 from rixsim.detection.sample import _EDGE_SHELLS, Layer, element_mu_per_nm
@@ -864,14 +864,19 @@ def fit_measured(scans, model: MeasuredModel, *, start: Optional[Mapping[str, fl
 
     y_all = np.concatenate([s[3] for s in sets])
 
-    def run(params, sig_all, y_fit):
-        def residual(p):
-            return (y_fit - np.concatenate(model_all(p.valuesdict()))) / sig_all
-        mini = lmfit.Minimizer(residual, params, scale_covar=False, nan_policy="raise")
-        try:
-            out = mini.minimize(method=method, max_nfev=max_nfev)
-        except (ValueError, np.linalg.LinAlgError) as exc:
-            raise ConvergenceError(f"the fit failed inside the optimiser: {exc}") from exc
+    def run(params, sig_all, y_fit, stage="measured fit"):
+        # model evaluations and χ²: a bar on a terminal, else a log line every few seconds (rixsim.progress)
+        with progress.counter(stage, total=max_nfev, unit="eval", requested=None,
+                              start=f"{n_var} free parameters, {n_pts} points in {len(sets)} data sets") as bar:
+            def residual(p):
+                r = (y_fit - np.concatenate(model_all(p.valuesdict()))) / sig_all
+                bar.update(1, status=f"χ² = {float(np.dot(r, r)):.6g}")
+                return r
+            mini = lmfit.Minimizer(residual, params, scale_covar=False, nan_policy="raise")
+            try:
+                out = mini.minimize(method=method, max_nfev=max_nfev)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                raise ConvergenceError(f"the fit failed inside the optimiser: {exc}") from exc
         if not out.success:
             raise ConvergenceError(f"the fit did not converge after {out.nfev} evaluations: {out.message}")
         return out
@@ -883,7 +888,7 @@ def fit_measured(scans, model: MeasuredModel, *, start: Optional[Mapping[str, fl
     nfev = out.nfev
     if sigma == "poisson":
         sig_all = np.sqrt(np.maximum(np.concatenate(model_all(out.params.valuesdict())), 0.5))
-        out = run(out.params, sig_all, y_all)
+        out = run(out.params, sig_all, y_all, "measured fit (Poisson stage)")
         nfev += out.nfev
     best_v = out.params.valuesdict()
     best = model_all(best_v)

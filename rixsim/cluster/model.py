@@ -391,7 +391,8 @@ class ClusterModel:
             return self._cache[key]
         basis = self.basis(core_hole)
         mult = self.core_excited if core_hole else self.initial
-        h = operators.one_body(basis, basis, self._one_body_blocks(mult)) + operators.two_body(basis, self._coulomb(mult))
+        with _sector_progress(self, core_hole, "building", basis.dim, "Hamiltonian"):
+            h = operators.one_body(basis, basis, self._one_body_blocks(mult)) + operators.two_body(basis, self._coulomb(mult))
         if self.back_donation is None:
             ct = self.charge_transfer
             step = 0.0 if ct is None else ct.delta + ((ct.udd - ct.upd) if core_hole else 0.0)
@@ -439,8 +440,9 @@ class ClusterModel:
         """
         key = ("E", core_hole)
         if key not in self._cache:
-            basis, h = self.hamiltonian(core_hole)
-            w, v, blocks = block_eigh(h)
+            with _sector_progress(self, core_hole, "building and diagonalising", self.basis(core_hole).dim) as bar:
+                basis, h = self.hamiltonian(core_hole)
+                w, v, blocks = block_eigh(h, bar)
             self._cache[key] = Eigensystem(w, v, basis, blocks)
         return self._cache[key]
 
@@ -573,21 +575,40 @@ def symmetry_blocks(h: sp.spmatrix) -> list[np.ndarray]:
     return [order[bounds[c]:bounds[c + 1]] for c in range(n_comp)]
 
 
-def block_eigh(h: sp.spmatrix):
+#: sectors from this many determinants announce their build with an INFO line (smaller ones take milliseconds)
+ANNOUNCE_DIM = 1000
+
+
+def _sector_progress(model, core_hole: bool, what: str, dim: int, part: str = "sector"):
+    """A :func:`rixsim.progress.counter` over the symmetry blocks of one sector: a start line for large
+    sectors, periodic lines while it runs (nested in a fit or another build: DEBUG only)."""
+    from rixsim import progress
+    sector = "core-excited" if core_hole else "initial"
+    return progress.counter(f"{model.name} {sector} {part}", unit="blocks", requested=None,
+                            start=f"{what} on {dim} determinants", announce=dim >= ANNOUNCE_DIM)
+
+
+def block_eigh(h: sp.spmatrix, bar=None):
     """Eigen-decomposition of a sparse Hermitian matrix, block by block.
 
     Returns ascending eigenvalues, dense eigenvectors (columns) and, for each symmetry block, the pair
-    (row indices, column indices) where its eigenvectors live — zero elsewhere.
+    (row indices, column indices) where its eigenvectors live — zero elsewhere.  ``bar``: a
+    :class:`rixsim.progress.Counter` told the number of blocks and each one done.
     """
     h = sp.csr_matrix(h)
     real = np.abs(h.data.imag).max(initial=0.0) < 1e-13
     dim = h.shape[0]
     parts = []
-    for idx in symmetry_blocks(h):
+    index_sets = symmetry_blocks(h)
+    if bar is not None:
+        bar.set_total(len(index_sets))
+    for idx in index_sets:
         sub = h[idx][:, idx].toarray()
         sub = sub.real if real else sub
         w, v = sla.eigh(sub, driver="evd", overwrite_a=True, check_finite=False)
         parts.append((idx, w, v))
+        if bar is not None:
+            bar.update(1)
     energies = np.concatenate([w for _, w, _ in parts])
     order = np.argsort(energies, kind="stable")
     column_of = np.empty(dim, dtype=np.int64)

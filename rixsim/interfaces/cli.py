@@ -95,6 +95,14 @@ def _load(path) -> "object":
     return load_config(path)
 
 
+def _starting(command: str) -> None:
+    """One line on stderr once the inputs are checked and before the numerical modules load (numba compiles
+    its kernels on the first run, which takes up to a minute): the user knows the work has started."""
+    sys.stderr.write(f"rixsim {command}: starting (the first run compiles the numerical kernels, up to a "
+                     f"minute)\n")
+    sys.stderr.flush()
+
+
 # ------------------------------------------------------------------------------------------------ compute
 def compute_xas(cfg, model=None):
     """(model, resolved config, Spectrum) for a config's [model] and [xas]."""
@@ -109,7 +117,6 @@ def compute_xas(cfg, model=None):
 
 def compute_rixs(cfg, model=None, progress: Optional[bool] = None):
     """(model, resolved config, RixsMap) for a config's [model] and [rixs]."""
-    from rixsim.progress import enabled
     from rixsim.spectroscopy.rixs import rixs_map
     model = cfg.build_model() if model is None else model
     rcfg = cfg.resolved(model.edge_offset)
@@ -118,7 +125,7 @@ def compute_rixs(cfg, model=None, progress: Optional[bool] = None):
     exc = axes.pop("excitation")
     tr = model.transitions(rcfg.temperature_k)
     t0 = time.perf_counter()
-    rmap = rixs_map(tr, exc, **axes, **kw, progress=enabled(progress))
+    rmap = rixs_map(tr, exc, **axes, **kw, progress=progress)     # a bar, or log lines off a terminal
     log.info("RIXS map %s computed in %.2f s", rmap.intensity.shape, time.perf_counter() - t0)
     return model, rcfg, rmap
 
@@ -133,6 +140,7 @@ def cmd_xas(args) -> int:
     csv = base.with_name(base.name + "_xas.csv")
     figs = _figures(args, base, "xas")
     _check_free([csv, *figs], args.overwrite)
+    _starting("xas")
     model, rcfg, s = compute_xas(cfg)
     _mkdir(out)
     written = [write_spectrum_csv(csv, s, overwrite=args.overwrite)]
@@ -151,6 +159,7 @@ def cmd_rixs(args) -> int:
     h5 = base.with_name(base.name + "_rixs.h5")
     figs = _figures(args, base, "rixs")
     _check_free([h5, *figs], args.overwrite)
+    _starting("rixs")
     model, rcfg, rmap = compute_rixs(cfg)
     _mkdir(out)
     written = [write_map_hdf5(h5, rmap, rcfg.as_parameters(), overwrite=args.overwrite)]
@@ -176,6 +185,7 @@ def cmd_channels(args) -> int:
     h5 = base.with_name(base.name + "_detected.h5")
     figs = _figures(args, base, "channels")
     _check_free([*csvs.values(), h5, *figs], args.overwrite)
+    _starting("channels")
     model, rcfg, spec = compute_xas(cfg)
     element = model.name.rstrip("+0123456789")
     rmap = compute_rixs(cfg, model)[2] if cfg.sample["use_rixs_map"] else None
@@ -297,6 +307,7 @@ def _model_fit(args, data, erange, sigma):
     from rixsim.analysis.fitting import FitModel, fit_xas
     from rixsim.results import Spectrum
     cfg = _load(args.model)
+    _starting("fit")
     m = cfg.model
     fm = FitModel(m["ion"], symmetry=m["symmetry"], charge_transfer=cfg.charge_transfer is not None,
                   n_ligand_holes=cfg.charge_transfer["n_ligand_holes"] if cfg.charge_transfer else 2,
@@ -497,6 +508,7 @@ def cmd_demo(args) -> int:
     out = _outdir(args.out)
     files = demo_files(out)
     _check_free(list(files.values()), args.overwrite)
+    _starting("demo")
     t0 = time.perf_counter()
     spectra = {}
     for ion in DEMO_IONS:

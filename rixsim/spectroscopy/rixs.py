@@ -52,6 +52,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from rixsim import memory, validate
+from rixsim import progress as rprogress
 from rixsim.cluster.transitions import EdgeTransitions
 from rixsim.errors import InputError, MemoryBudgetError
 from rixsim.results import RixsMap, Spectrum
@@ -250,9 +251,10 @@ def _uses_real_emission(ch: PolarizationChannels, phases) -> bool:
     return phases is not None and ch.out_vectors.shape[0] >= 2
 
 
-def _channel_weights(tr, ch, omegas, f_idx, g_idx, block: int, bar=None, phases=None) -> np.ndarray:
+def _channel_weights(tr, ch, omegas, f_idx, g_idx, block: int, done=None, phases=None) -> np.ndarray:
     """``W[ω, f, g]`` = channel intensity ``Σ_q w_q |A_q|²`` for the final states ``f_idx`` (no Boltzmann
-    weight, no broadening), ``block`` incident energies per GEMM.
+    weight, no broadening), ``block`` incident energies per GEMM; ``done(n)`` is called after each block of
+    ``n`` incident energies.
 
     With ``phases`` (from :func:`real_phases`) and two or more outgoing vectors, the emission side is done in
     the Cartesian basis with real matrices ``R_b = Re(conj(c_b) D_b)``: the GEMM becomes a real DGEMM on the
@@ -298,8 +300,8 @@ def _channel_weights(tr, ch, omegas, f_idx, g_idx, block: int, bar=None, phases=
         w_arr = w_buf[: nb * n_f * n_g].reshape(nb, n_f, n_g)
         kk.channel_intensity(a_arr.reshape(n_u, n_f, nb, n_v, n_g), *sparse, w_arr)
         out[w0:w0 + nb] = w_arr
-        if bar is not None:
-            bar.update(1)
+        if done is not None:
+            done(nb)
     return out
 
 
@@ -360,7 +362,7 @@ def rixs_map(transitions: EdgeTransitions, excitation, *, loss=None, emission=No
              polarization_in=None, polarization_out=None, powder: bool = False, final_fwhm: float = 0.1,
              resolution_fwhm: float = 0.2, elastic: bool = True, elastic_tol: float = 1e-5,
              margin_fwhm: float | None = WINDOW_MARGIN_FWHM, memory_gb: float = 1.0,
-             progress: bool = False, method: str = "auto", temperature_k: float | None = None,
+             progress: bool | None = None, method: str = "auto", temperature_k: float | None = None,
              krylov=None, executor=None) -> RixsMap:
     """Kramers–Heisenberg mRIXS map on an absolute excitation axis and a loss or emission axis.
 
@@ -394,8 +396,9 @@ def rixs_map(transitions: EdgeTransitions, excitation, *, loss=None, emission=No
         None keeps every final state.
     memory_gb : float
         Working-set budget in GB (see :func:`plan_memory`).
-    progress : bool
-        Show a tqdm progress bar over incident-energy blocks.
+    progress : bool or None
+        Progress over incident energies (:mod:`rixsim.progress`): None (default) a bar when stderr is a
+        terminal, else a line on the ``rixsim.progress`` logger every few seconds; True the same; False none.
     method : {"auto", "dense", "krylov"}
         With a model: ``dense`` diagonalises both sectors (:meth:`ClusterModel.transitions`), ``krylov``
         never does (:mod:`rixsim.spectroscopy.krylov`, for 10⁵–10⁶ states); ``auto`` takes Krylov above
@@ -460,24 +463,25 @@ def rixs_map(transitions: EdgeTransitions, excitation, *, loss=None, emission=No
     inel = np.zeros((exc.size, grid.size))
     el = np.zeros((exc.size, grid.size)) if elastic else None
     chunks = range(0, f_idx.size, plan.final_chunk)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(chunks) * -(-exc.size // plan.block), desc="RIXS map", unit="block")
+    # counts incident energies: each chunk of final states adds its share of every energy it has done
+    bar = rprogress.counter("RIXS map", total=exc.size, unit="incident energies", requested=progress,
+                            start=f"{exc.size} incident energies × {grid.size} loss points, "
+                                  f"{f_idx.size} final states in {len(chunks)} chunk(s)")
+    share = 1.0 / max(len(chunks), 1)
     p_g = tr.initial_weights[g_idx]
-    for f0 in chunks:
-        fc_idx = f_idx[f0:f0 + plan.final_chunk]
-        w = _channel_weights(tr, ch, exc, fc_idx, g_idx, plan.block, bar, phases)
-        w *= p_g[None, None, :]
-        w = w.reshape(exc.size, -1)
-        shifts = (e_i[fc_idx][:, None] - e_i[g_idx][None, :]).ravel()
-        is_el = np.abs(shifts) < tol
-        inel += _broaden(w, shifts, ~is_el, grid, fl, fg, plan.pair_chunk)
-        if elastic:
-            el += _broaden(w, shifts, is_el, grid, fl, fg, plan.pair_chunk)
-        del w
-    if bar is not None:
-        bar.close()
+    with bar:
+        for f0 in chunks:
+            fc_idx = f_idx[f0:f0 + plan.final_chunk]
+            w = _channel_weights(tr, ch, exc, fc_idx, g_idx, plan.block, lambda nb: bar.update(nb * share),
+                                 phases)
+            w *= p_g[None, None, :]
+            w = w.reshape(exc.size, -1)
+            shifts = (e_i[fc_idx][:, None] - e_i[g_idx][None, :]).ravel()
+            is_el = np.abs(shifts) < tol
+            inel += _broaden(w, shifts, ~is_el, grid, fl, fg, plan.pair_chunk)
+            if elastic:
+                el += _broaden(w, shifts, is_el, grid, fl, fg, plan.pair_chunk)
+            del w
     inel = gather(inel)
     if elastic:
         el = gather(el)
