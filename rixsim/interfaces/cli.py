@@ -1,6 +1,6 @@
 """The ``rixsim`` command line.
 
-Subcommands: ``demo``, ``xas``, ``rixs``, ``channels``, ``fit``, ``references``, ``validate``.
+Subcommands: ``demo``, ``xas``, ``rixs``, ``channels``, ``fit``, ``references``, ``validate``, ``view``.
 ``rixsim <command> --help`` lists every option, and for commands that read a model file every TOML key with
 its default.  The command line holds no physics: it validates input, calls the library and writes files.
 
@@ -637,7 +637,45 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--timeout", type=_positive_seconds, default=1800.0,
                     help="seconds per script, > 0 (default: 1800)")
     sp.set_defaults(func=cmd_validate)
+
+    # the map explorer (rixsim.interfaces.viewer): one parser and its command, kept together here
+    sp = sub.add_parser("view", parents=[common], formatter_class=fmt, epilog=_EXIT_HELP,
+                        help="map explorer in the browser: maps, windows, channels, cuts, model, fit, export",
+                        description="Serve an interactive explorer of maps and spectra (any file rixsim reads) on "
+                                    "http://127.0.0.1:PORT/rixsim until Ctrl-C. Only 127.0.0.1; only files inside "
+                                    "the folders of FILE... (or --root) can be opened. See docs/viewer.md.")
+    sp.add_argument("files", nargs="*", metavar="FILE", help="maps or spectra to open (none: give --example)")
+    sp.add_argument("--example", action="store_true", help="open the shipped example map (simulated Ni2+ Oh)")
+    sp.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    sp.add_argument("--no-browser", action="store_true", help="only print the URL, do not open a browser")
+    sp.add_argument("--root", action="append", metavar="DIR",
+                    help="allowed folder (repeatable; default: the folders of the files)")
+    sp.add_argument("--model", default="", metavar="TOML", help="model file of the model panel")
+    sp.add_argument("--ion", default="Ni2+", help="ion of the model panel without --model (default Ni2+)")
+    sp.add_argument("--element", default="", help="element whose tabulated lines place the first windows")
+    sp.add_argument("-o", "--out", default=".", help="export folder (default: current directory)")
+    sp.set_defaults(func=cmd_view)
     return p
+
+
+def cmd_view(args) -> int:
+    """``rixsim view``: serve the explorer until interrupted (:mod:`rixsim.interfaces.viewer.server`)."""
+    from rixsim.interfaces.viewer.example import EXAMPLE_MAP, EXAMPLE_MODEL
+    from rixsim.interfaces.viewer.server import ViewerServer
+    files = list(args.files) + ([str(EXAMPLE_MAP)] if args.example else [])
+    if not files:
+        raise InputError("give one or more files to view, or --example")
+    if not 0 <= args.port <= 65535:
+        raise InputError(f"--port must be 0 (a free port) or 1-65535; got {args.port}")
+    model = args.model or (str(EXAMPLE_MODEL) if args.example else "")
+    roots = args.root or None
+    if roots is not None and args.example:
+        roots = [*roots, str(EXAMPLE_MAP.parent)]
+    srv = ViewerServer(files, roots=roots, port=args.port, out_dir=_outdir(args.out), model_file=model,
+                       ion=args.ion, element=args.element)
+    srv.on_ready = lambda url: (sys.stdout.write(f"rixsim view: {url}  (Ctrl-C stops)\n"), sys.stdout.flush())
+    srv.serve_forever(open_browser=not args.no_browser)
+    return EXIT_OK
 
 
 def _setup_logging(verbosity: int) -> None:

@@ -89,6 +89,8 @@ class ViewerServer:
         self._server_cls = Server
         self.server = None
         self._thread: threading.Thread | None = None
+        #: called with the URL once the server listens (the CLI prints it)
+        self.on_ready = None
 
     def _make(self, io_loop=None):
         # the allowed origin needs the port; with port 0 it is known only after binding, so bind first
@@ -111,15 +113,19 @@ class ViewerServer:
         return [s.getsockname()[:2] for s in self.server._http._sockets.values()]
 
     def serve_forever(self, open_browser: bool = False) -> None:
-        """Run in this thread until interrupted (the ``rixsim view`` command)."""
+        """Run in this thread until interrupted (the ``rixsim view`` command); Ctrl-C stops it cleanly."""
         from tornado.ioloop import IOLoop
         self._make()
         self.server.start()
+        if self.on_ready is not None:
+            self.on_ready(self.url)
         if open_browser:
             import webbrowser
             IOLoop.current().add_callback(lambda: webbrowser.open(self.url))
         try:
             self.server.io_loop.start()
+        except KeyboardInterrupt:
+            log.info("stopped by Ctrl-C")
         finally:
             self.server.stop()
             self.executor.shutdown(wait=False, cancel_futures=True)
