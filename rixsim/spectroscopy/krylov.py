@@ -74,14 +74,23 @@ from rixsim.manybody import buildplan
 from rixsim.manybody.shifted import (
     ComplexSymmetricOperator,
     apply_real,
-    lanczos_quadrature,
+    lanczos_broadened,
     shifted_lanczos,
+    shifted_lanczos_block,
 )
 from rixsim.results import RixsMap
 from rixsim.spectroscopy.broadening import broaden_sticks
 
-__all__ = ["KrylovOptions", "krylov_rixs_map", "InitialStates", "initial_states", "plan_krylov", "KrylovPlan",
-           "check_build", "DENSE_LIMIT"]
+__all__ = [
+    "DENSE_LIMIT",
+    "InitialStates",
+    "KrylovOptions",
+    "KrylovPlan",
+    "check_build",
+    "initial_states",
+    "krylov_rixs_map",
+    "plan_krylov",
+]
 
 log = logging.getLogger(__name__)
 
@@ -186,15 +195,17 @@ class KrylovPlan:
     operators : float
         Sparse H_m, H_i, width operator and dipoles.
     krylov : float
-        Intermediate Krylov vectors of one start vector (0 for two passes).
+        Intermediate Krylov vectors of the start vectors run together (0 for two passes).
     resolvent : float
-        Resolvent vectors of every ω for one initial state.
+        Resolvent vectors of every ω for the initial states run together.
     final_block : float
         Final-state Lanczos vectors and channel vectors of one block of incident energies.
     total : float
     store : bool
     omega_block : int
     budget : float
+    group : int
+        Initial states whose intermediate systems run together.
     """
 
     operators: float
@@ -205,31 +216,57 @@ class KrylovPlan:
     store: bool
     omega_block: int
     budget: float
+    group: int = 1
 
 
 def plan_krylov(dim_m: int, dim_i: int, nnz_ops: float, n_excitation: int, n_components: int, n_channels: int,
-                options: KrylovOptions, complex_m: bool, memory_gb: float) -> KrylovPlan:
-    """Choose Krylov storage and the incident-energy block so that the map fits ``memory_gb``; raise
-    :class:`~rixsim.errors.InputError` naming the need when even two passes and one ω per block do not."""
+                options: KrylovOptions, complex_m: bool, memory_gb: float, n_initial: int = 1) -> KrylovPlan:
+    """Choose Krylov storage, the initial states solved together and the incident-energy block so that the map
+    fits ``memory_gb``; raise :class:`~rixsim.errors.InputError` naming the need when even two passes, one
+    initial state at a time and one ω per block do not.
+
+    The intermediate systems of ``group`` initial states × ``n_components`` run in lockstep (one product with
+    H_m per step for all of them); their resolvent vectors (all ω) are kept until the final-state side of
+    each has run.
+    """
     budget = validate.nonnegative(memory_gb, "memory_gb", "GB") * 1e9
     item = 16 if complex_m else 8
     ops = 16.0 * nnz_ops
-    resolvent = (n_components + 2) * n_excitation * dim_m * 16.0
-    krylov = options.max_intermediate * dim_m * item
     # per ω: T_b†ψ_a (9), χ_q (n_q) complex, then 2·n_q real columns × (v, q, q_prev, w, h@q)
     per_omega = (9 + n_channels) * dim_i * 16.0 + 2 * n_channels * dim_i * 8.0 * 5
-    store = options.store if options.store != "auto" else ops + krylov + resolvent + per_omega <= budget
-    fixed = ops + (krylov if store else 4 * dim_m * item) + resolvent
+
+    def need(group, store):
+        cols = group * n_components
+        resolvent = (cols + 2) * n_excitation * dim_m * 16.0
+        krylov = options.max_intermediate * dim_m * item * cols if store else 4 * dim_m * item * cols
+        return resolvent, krylov
+
+    choice = None
+    for group in sorted({max(1, int(n_initial)), 1}, reverse=True):
+        stores = [options.store] if options.store != "auto" else [True, False]
+        for store in stores:
+            resolvent, krylov = need(group, store)
+            if ops + krylov + resolvent + per_omega <= budget:
+                choice = (group, bool(store), resolvent, krylov)
+                break
+        if choice is not None:
+            break
+    if choice is None:
+        store = bool(options.store) if options.store != "auto" else False
+        resolvent, krylov = need(1, store)
+        choice = (1, store, resolvent, krylov)
+    group, store, resolvent, krylov = choice
+    fixed = ops + krylov + resolvent
     if options.omega_block is not None:
         block = int(min(options.omega_block, n_excitation))
     else:
         block = int(max(0, min(n_excitation, (budget - fixed) // per_omega)))
     if block < 1 or fixed + block * per_omega > budget:
-        need = (fixed + max(block, 1) * per_omega) / 1e9
-        raise InputError(f"memory_gb={memory_gb!r} is too small for this Krylov map: ≈{need:.3g} GB needed "
+        need_gb = (fixed + max(block, 1) * per_omega) / 1e9
+        raise InputError(f"memory_gb={memory_gb!r} is too small for this Krylov map: ≈{need_gb:.3g} GB needed "
                          f"({dim_m} core-excited, {dim_i} initial states, {n_excitation} incident energies)")
     return KrylovPlan(ops, krylov if store else 0.0, resolvent, block * per_omega,
-                      fixed + block * per_omega, bool(store), block, budget)
+                      fixed + block * per_omega, store, block, budget, group)
 
 
 def check_build(model, memory_gb: float) -> dict:
@@ -302,14 +339,17 @@ def _loss_block(h_f, columns, factors, omega_of, n_omega, e_g, e_ref, grid, lo, 
     dense engine's window).  Returns the block's inelastic and elastic rows on ``grid``
     and the largest final-state bound and Lanczos length.
     """
-    quad = lanczos_quadrature(h_f, columns, probes=probes + e_g, eta=0.5 * final_fwhm,
-                              max_iter=options.max_final, tol=options.final_tol, check_every=options.check_every)
+    quad = lanczos_broadened(h_f, columns, probes=probes + e_g, lorentz_fwhm=final_fwhm,
+                             gauss_fwhm=resolution_fwhm, max_iter=options.max_final, tol=options.final_tol,
+                             check_every=options.check_every)
     inel = np.zeros((n_omega, grid.size))
     el = np.zeros((n_omega, grid.size))
     for j in range(n_omega):
         cols = np.flatnonzero(omega_of == j)
         pos = np.concatenate([quad.nodes[c] - e_g for c in cols])
         wts = np.concatenate([factors[c] * quad.weights[c] for c in cols])
+        big = wts > 1e-14 * wts.max(initial=0.0)          # Ritz values of negligible weight add nothing
+        pos, wts = pos[big], wts[big]
         fin = pos + (e_g - e_ref)
         inside = (fin >= lo) & (fin <= hi)
         pos, wts = pos[inside], wts[inside]
@@ -318,7 +358,7 @@ def _loss_block(h_f, columns, factors, omega_of, n_omega, e_g, e_ref, grid, lo, 
             inel[j] = broaden_sticks(grid, pos[~is_el], wts[~is_el], final_fwhm, resolution_fwhm)
         if elastic and is_el.any():
             el[j] = broaden_sticks(grid, pos[is_el], wts[is_el], final_fwhm, resolution_fwhm)
-    bound = float(np.nanmax(quad.bound)) if quad.bound.size and np.isfinite(quad.bound).any() else float("nan")
+    bound = float(np.max(quad.bound)) if quad.bound.size else float("nan")     # inf: never checked twice
     return inel, el, bound, int(quad.n_iter.max(initial=0))
 
 
@@ -381,19 +421,22 @@ def krylov_rixs_map(model, excitation, *, loss=None, emission=None, geometry=Non
     outs = [b for b in range(3) if np.abs(kq[:, b, :]).max() > 0]
     nnz_ops = h_m.nnz + h_i.nnz + sum(t.nnz for t in t_real) * 2 + (0 if width_op is None else width_op.nnz)
     plan = plan_krylov(h_m.shape[0], h_f.shape[0], nnz_ops, exc.size, len(comps), len(q_used), opts,
-                       width_op is not None or np.iscomplexobj(hm_r.data), memory_gb)
+                       width_op is not None or np.iscomplexobj(hm_r.data), memory_gb,
+                       n_initial=ini.energies.size)
     log.info("Krylov map: %d core-excited, %d initial states, %d populated; %s", h_m.shape[0], h_i.shape[0],
              ini.energies.size, plan)
 
     if width_op is None:
         a_op, bilinear = hm_r, False
-    else:
-        a_op, bilinear = ComplexSymmetricOperator(hm_r, width_op), True
+    else:                                                   # H_m − iΓ̂/2: one complex symmetric CSR matrix
+        a_op, bilinear = sp.csr_matrix(hm_r - 0.5j * width_op), True
     offset = float(model.edge_offset)
     e0 = float(ini.energies[0])
     lo = ini.energies.min() - e0 + grid[0] - margin          # the dense engine's final-state window, per g
     hi = ini.energies.max() - e0 + grid[-1] + margin
-    probes = grid if grid.size <= 200 else np.linspace(grid[0], grid[-1], 200)
+    # probes of the final-state stopping rule: 4 per FWHM of the broadened line across the loss grid
+    n_probe = int(min(2000, max(20, np.ceil(4 * (grid[-1] - grid[0]) / total_fwhm))))
+    probes = np.linspace(grid[0], grid[-1], n_probe)
     blocks = [np.arange(s, min(s + plan.omega_block, exc.size)) for s in range(0, exc.size, plan.omega_block)]
 
     inel = np.zeros((exc.size, grid.size))
@@ -405,17 +448,30 @@ def krylov_rixs_map(model, excitation, *, loss=None, emission=None, geometry=Non
         if enabled(True):
             from tqdm.auto import tqdm
             bar = tqdm(total=exc.size * ini.energies.size, desc="Krylov RIXS", unit="ω")
+    n_ini = ini.energies.size
+    psi_all = {}
     for ig, (eg, vg, pg) in enumerate(zip(ini.energies, ini.vectors.T, ini.weights)):
-        shifts = exc - offset + eg + (0.5j * scalar_fwhm if scalar_fwhm is not None else 0.0)
-        psi = {}
-        for a in comps:
-            sol = shifted_lanczos(a_op, apply_real(t_real[a], vg), shifts, bilinear=bilinear,
-                                  max_iter=opts.max_intermediate, tol=opts.tol, check_every=opts.check_every,
-                                  store=plan.store, reorthogonalize=opts.reorthogonalize)
-            psi[a] = phases[a] * sol.x                           # (n_ω, dim_m)
-            res_max, n_int = max(res_max, float(sol.residual.max())), max(n_int, sol.n_iter)
-            log.info("g %d (E=%.4f eV), component %s: %d Krylov vectors, residual %.2e%s", ig, eg, "xyz"[a],
-                     sol.n_iter, sol.residual.max(), "" if sol.converged else " (NOT converged)")
+        if ig % plan.group == 0:
+            # one shifted Krylov space per (initial state, incident component), all of a group in lockstep
+            # (H_m read once per step for every start vector)
+            grp = range(ig, min(ig + plan.group, n_ini))
+            rhs = np.stack([apply_real(t_real[a], ini.vectors[:, jg]) for jg in grp for a in comps], axis=1)
+            shifts = np.stack([exc - offset + ini.energies[jg] + (0.5j * scalar_fwhm if scalar_fwhm is not None
+                                                                  else 0.0) for jg in grp for a in comps])
+            sols = shifted_lanczos_block(a_op, rhs, shifts, bilinear=bilinear, max_iter=opts.max_intermediate,
+                                         tol=opts.tol, check_every=opts.check_every, store=plan.store)
+            del rhs
+            it = iter(sols)
+            for jg in grp:
+                for a in comps:
+                    sol = next(it)
+                    psi_all[jg, a] = phases[a] * sol.x                      # (n_ω, dim_m)
+                    res_max, n_int = max(res_max, float(sol.residual.max())), max(n_int, sol.n_iter)
+                    log.info("g %d (E=%.4f eV), component %s: %d Krylov vectors, residual %.2e%s", jg,
+                             ini.energies[jg], "xyz"[a], sol.n_iter, sol.residual.max(),
+                             "" if sol.converged else " (NOT converged)")
+            del sols, it
+        psi = {a: psi_all.pop((ig, a)) for a in comps}
         tasks = []
         for blk in blocks:
             # T_b† ψ_a for the block, then χ_q = Σ_ba K_q[b, a] T_b† ψ_a
@@ -443,7 +499,7 @@ def krylov_rixs_map(model, excitation, *, loss=None, emission=None, geometry=Non
         for blk, (bi, be_, bnd, nf) in zip(blocks, results):
             inel[blk] += bi
             el[blk] += be_
-            bound_max = max(bound_max, bnd) if np.isfinite(bnd) else bound_max
+            bound_max = bound_max if np.isnan(bnd) else max(bound_max, bnd)
             n_fin = max(n_fin, nf)
         if bar is not None and executor is not None:
             bar.update(exc.size)
@@ -456,13 +512,13 @@ def krylov_rixs_map(model, excitation, *, loss=None, emission=None, geometry=Non
         z = inel + el
     else:
         el, z = None, inel
-    meta = dict(final_fwhm=fl, resolution_fwhm=fg, channels=ch.label, powder=bool(powder), elastic=bool(elastic),
-                elastic_tol=tol_el, temperature_k=t_k, n_initial=int(ini.energies.size), method="krylov",
-                core_width=opts.core_width if scalar_fwhm is None else scalar_fwhm,
-                residual_max=res_max, krylov_intermediate=n_int, final_bound_max=bound_max,
-                krylov_final=n_fin, initial_residual_max=float(ini.residuals.max()),
-                omega_block=plan.omega_block, store=plan.store, predicted_bytes=plan.total,
-                seconds=time.perf_counter() - t_start, transitions_meta={"model": model.name, "n_d": model.n_d})
+    meta = {"final_fwhm": fl, "resolution_fwhm": fg, "channels": ch.label, "powder": bool(powder), "elastic": bool(elastic),
+                "elastic_tol": tol_el, "temperature_k": t_k, "n_initial": int(ini.energies.size), "method": "krylov",
+                "core_width": opts.core_width if scalar_fwhm is None else scalar_fwhm,
+                "residual_max": res_max, "krylov_intermediate": n_int, "final_bound_max": bound_max,
+                "krylov_final": n_fin, "initial_residual_max": float(ini.residuals.max()),
+                "omega_block": plan.omega_block, "store": plan.store, "predicted_bytes": plan.total,
+                "seconds": time.perf_counter() - t_start, "transitions_meta": {"model": model.name, "n_d": model.n_d}}
     label = f"RIXS map ({ch.label})"
     if loss_ax is not None:
         return RixsMap(exc, None, z, loss=loss_ax, elastic=el, label=label, meta=meta)
@@ -529,7 +585,7 @@ def krylov_xas(model, axis, eps, temperature_k: float, gauss_fwhm: float = 0.0, 
                 z = s0 - s + (0.5j * scalar_fwhm if scalar_fwhm is not None else 0.0)
                 g = continued_fraction(sol.alpha, bb, 1.0, z.astype(complex)) * norm2
                 out += q * pg * scale * (-g.imag / np.pi)
-    info = dict(method="krylov", residual_max=res_max, krylov_intermediate=n_max, n_initial=int(ini.energies.size),
-                initial_residual_max=float(ini.residuals.max()),
-                core_width=opts.core_width if scalar_fwhm is None else scalar_fwhm)
+    info = {"method": "krylov", "residual_max": res_max, "krylov_intermediate": n_max,
+            "n_initial": int(ini.energies.size), "initial_residual_max": float(ini.residuals.max()),
+            "core_width": opts.core_width if scalar_fwhm is None else scalar_fwhm}
     return out, info
