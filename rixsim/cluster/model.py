@@ -383,6 +383,29 @@ class ClusterModel:
             ("2p", "3d", "3d", "2p"): angular.coulomb_tensor(1, 2, 2, 1, pd_exch),
         })
 
+    def sector_terms(self, core_hole: bool):
+        """The terms a sector Hamiltonian is assembled from, to plan its build before it starts.
+
+        Parameters
+        ----------
+        core_hole : bool
+            The core-excited (True) or the initial sector.
+
+        Returns
+        -------
+        basis : Basis
+            The sector's determinants.
+        one_body : ndarray
+            One-body matrix over all spin-orbitals (eV).
+        two_body : ndarray
+            Two-body (Coulomb) tensor over all spin-orbitals (eV).
+        built : bool
+            Whether :meth:`hamiltonian` has already built (and cached) this sector.
+        """
+        mult = self.core_excited if core_hole else self.initial
+        return (self.basis(core_hole), self._one_body_blocks(mult), self._coulomb(mult),
+                ("H", core_hole) in self._cache)
+
     def hamiltonian(self, core_hole: bool):
         """Sparse Hamiltonian (eV) of the initial (``core_hole=False``) or core-excited sector, with the
         on-site energies fixed by the charge-transfer definitions above."""
