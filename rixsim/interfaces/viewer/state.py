@@ -361,7 +361,9 @@ def common_grid(maps: Sequence[RixsMap], axis: str) -> tuple[np.ndarray, np.ndar
         raise InputError(f"the maps do not overlap on excitation × {axis}; nothing to subtract")
     ne = math.floor((e_hi - e_lo) / e_step + 1e-9) + 1
     ns = math.floor((s_hi - s_lo) / s_step + 1e-9) + 1
-    return e_lo + e_step * np.arange(max(ne, 2)), s_lo + s_step * np.arange(max(ns, 2))
+    # clipped: lo + step·k may overshoot hi by a rounding error and fall outside a map
+    return (np.minimum(e_lo + e_step * np.arange(max(ne, 2)), e_hi),
+            np.minimum(s_lo + s_step * np.arange(max(ns, 2)), s_hi))
 
 
 def difference_map(a: RixsMap, b: RixsMap, axis: str, normalise: str = "max") -> RixsMap:
