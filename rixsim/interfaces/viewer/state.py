@@ -468,6 +468,7 @@ def slider_ranges(spec: ModelSpec, energies: np.ndarray | None = None) -> dict:
     fm = FitModel(spec.ion, symmetry=spec.symmetry, charge_transfer=spec.charge_transfer is not None)
     d = fm.defaults("xas")
     d.update(fm.defaults("rixs"))
+    d.update(spec.charge_transfer or {})
     d.update(spec.start)
     if "edge_offset" not in spec.start and energies is not None and energies.size:
         lo, hi = float(np.min(energies)), float(np.max(energies))
@@ -654,17 +655,17 @@ def model_file_text(spec: ModelSpec, values: Mapping[str, float], rmap: RixsMap 
     model = {"ion": spec.ion, "symmetry": spec.symmetry}
     for k in ("tendq", "ds", "dt", "dsigma", "dtau", "slater_scale", "l3_fwhm", "l2_fwhm"):
         if k in values:
-            model[k] = round(float(values[k]), 6)
-    model["shift"] = round(float(values.get("edge_offset", fm.defaults("xas")["edge_offset"]))
-                           - fm.defaults("xas")["edge_offset"], 6)
+            model[k] = float(values[k])
+    model["shift"] = (float(values.get("edge_offset", fm.defaults("xas")["edge_offset"]))
+                      - fm.defaults("xas")["edge_offset"])
     model["temperature_k"] = float(spec.temperature_k)
     tables = {"model": model}
     if spec.charge_transfer is not None:
         ct = dict(spec.charge_transfer)
         ct.update({k: float(values[k]) for k in ct if k in values})
-        tables["model.charge_transfer"] = {k: round(float(v), 6) for k, v in ct.items()}
-    tables["xas"] = {"gauss_fwhm": round(float(values.get("gauss_fwhm", 0.2)), 6)}
-    rixs = {k: round(float(values[k]), 6) for k in ("final_fwhm", "resolution_fwhm") if k in values}
+        tables["model.charge_transfer"] = {k: float(v) for k, v in ct.items()}
+    tables["xas"] = {"gauss_fwhm": float(values.get("gauss_fwhm", 0.2))}
+    rixs = {k: float(values[k]) for k in ("final_fwhm", "resolution_fwhm") if k in values}
     if rmap is not None and not rmap.relative:
         def rng(a):
             return {"min": round(float(a[0]), 6), "max": round(float(a[-1]), 6),
