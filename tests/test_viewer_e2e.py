@@ -308,6 +308,8 @@ def test_loss_view_and_colour_scales(page, example_map, tmp_path):
     inside = (E - loss >= example_map.emission[0]) & (E - loss <= example_map.emission[-1])
     want = np.interp(E - loss[inside], example_map.emission, example_map.intensity[i])
     np.testing.assert_allclose(z[i, inside], want, rtol=1e-9, atol=1e-12 * example_map.intensity.max())
+    tips = dict(_model(page, "hover_0", "m.tooltips"))
+    assert tips["loss (eV)"].startswith("$x{0") and tips["emission (eV)"] == "$x{custom}"
     _shot(page, tmp_path, "loss_view")
     _set(page, "scale_toggle", "active", 2)
     page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('map_0').glyph.color_mapper.type"
@@ -368,6 +370,43 @@ def test_a_slider_re_renders_the_model(page, tmp_path):
     _close(got["y"], s * want)
     page.get_by_text("measured absorption", exact=False).first.scroll_into_view_if_needed()
     _shot(page, tmp_path, "model")
+
+
+def test_the_model_map_and_its_difference_to_the_measured_one(page, example_map, tmp_path):
+    """Ticking 'also simulate the map': the model map is FitModel.rixs on the displayed grid for the page's
+    slider values, times the least-squares scale onto the measured map; it can be the B of the difference."""
+    from rixsim.analysis.fitting import FitModel
+    _set(page, "map_too", "active", True)
+    page.wait_for_function("() => { const d = Bokeh.documents[0].get_model_by_name('model_map').data_source.data;"
+                           " const im = (d instanceof Map) ? d.get('image') : d.image; return im.length > 0; }",
+                           timeout=120_000)
+    _wait_text(page, "model_status", "done")
+    values = page.evaluate("""() => { const out = {};
+        for (const m of Bokeh.documents[0].all_models) {
+            if (m.name && m.name.startsWith('slider_')) out[m.name.slice(7)] = m.value; }
+        return out; }""")
+    fm = FitModel("Ni2+", temperature_k=300.0)
+    v = {k: x for k, x in values.items() if k in fm.allowed_parameters("rixs")}
+    v.update(scale=1.0, background=0.0, background_slope=0.0)
+    z = fm.rixs(example_map.excitation, example_map.emission, v, on_loss_axis=False)
+    meas = example_map.intensity
+    s = float(np.sum(z * meas) / np.sum(z * z))
+
+    def check():
+        got = np.array(_source(page, "model_map")["image"][0], dtype=float).reshape(meas.shape)
+        np.testing.assert_allclose(got, s * z, rtol=1e-9, atol=1e-12 * np.abs(s * z).max())
+    _eventually(check, 60.0)
+    _set(page, "diff_b", "value", "model map")
+    _set(page, "diff_a", "value", "0: ni2_oh_map.h5")
+    _set(page, "diff_norm", "value", "none")
+
+    def check_difference():
+        d = np.array(_source(page, "difference")["image"][0], dtype=float).reshape(meas.shape)
+        np.testing.assert_allclose(d, s * z - meas, rtol=1e-6, atol=1e-9 * np.abs(meas).max())
+    _eventually(check_difference, 60.0)
+    page.get_by_text("Difference", exact=True).scroll_into_view_if_needed()
+    _shot(page, tmp_path, "model_map_difference")
+    _set(page, "map_too", "active", False)
 
 
 def test_a_fit_runs_in_the_background_and_reports_its_health(page, tmp_path):

@@ -212,6 +212,7 @@ class Session:
         self.x_range = Range1d(float(img0.x[0]), float(img0.x[-1]))
         self.y_range = Range1d(float(img0.y[0]), float(img0.y[-1]))
         self.map_figs, self.map_sources, self.map_glyphs, self.mappers, self.colorbars = [], [], [], [], []
+        self.hovers = []
         hover_other = CustomJSHover(code="""
             const x = special_vars.x, y = special_vars.y;
             return (y - x).toFixed(3);""")
@@ -226,9 +227,10 @@ class Session:
             cb = ColorBar(color_mapper=mapper, title=f"intensity ({units})", width=12)
             f.add_layout(cb, "right")
             f.yaxis.axis_label = "Excitation energy (eV)"
-            f.add_tools(HoverTool(renderers=[r], tooltips=[
-                ("excitation (eV)", "$y{0.000}"), ("emission (eV)", "$x{0.000}"), ("loss (eV)", "$x{custom}"),
-                ("intensity", "@image{0.0000e}")], formatters={"$x": hover_other}, name=f"hover_{i}"))
+            hover = HoverTool(renderers=[r], tooltips=_tooltips(self.axis), formatters={"$x": hover_other},
+                              name=f"hover_{i}")
+            f.add_tools(hover)
+            self.hovers.append(hover)
             self.map_figs.append(f)
             self.map_sources.append(src)
             self.map_glyphs.append(r)
@@ -363,6 +365,7 @@ class Session:
             self.map_figs[i].title.text = f"{it.name}{blk}"
             self.map_figs[i].xaxis.axis_label = ("Emission energy (eV)" if self.axis == "emission"
                                                  else "Energy loss (eV)")
+            self.hovers[i].tooltips = _tooltips(self.axis)
         self.x_range.start, self.x_range.end = float(first.x[0]), float(first.x[-1])
         self.y_range.start, self.y_range.end = float(first.y[0]), float(first.y[-1])
         for box in self.window_boxes.values():
@@ -471,10 +474,16 @@ class Session:
         x = emi if self.axis == "emission" else loss
         self.cut_point.data = {"x": [x], "y": [exc], "excitation": [exc], "emission": [emi], "loss": [loss]}
 
+    def _diff_map(self, label):
+        if label == MODEL_MAP:
+            return getattr(self, "model_rmap", None)
+        return self.maps[[f"{i}: {it.name}" for i, it in enumerate(self.maps)].index(label)].data
+
     def _draw_difference(self):
-        names = self.diff_a.options
-        a = self.maps[names.index(self.diff_a.value)].data
-        b = self.maps[names.index(self.diff_b.value)].data
+        a, b = self._diff_map(self.diff_a.value), self._diff_map(self.diff_b.value)
+        if a is None or b is None:
+            self.diff_status.text = "the model map is not computed (tick 'also simulate the map')"
+            return
         try:
             d = S.difference_map(a, b, self.axis, self.diff_norm.value)
         except InputError as exc:
@@ -685,6 +694,15 @@ class Session:
             lo, hi = _finite_range(zs * z)
             self.model_mapper.low, self.model_mapper.high = max(lo, 0.0), hi
             self.model_map_fig.visible = True
+            zz = zs * z
+            self.model_rmap = (RixsMap(img.y, None, zz, loss=img.x, label="model") if img.axis == "loss"
+                               else RixsMap(img.y, img.x, zz, label="model"))
+            if hasattr(self, "diff_a"):
+                for w in (self.diff_a, self.diff_b):
+                    if MODEL_MAP not in w.options:
+                        w.options = [*w.options, MODEL_MAP]
+                if MODEL_MAP in (self.diff_a.value, self.diff_b.value):
+                    self._draw_difference()
         else:
             self.model_map_fig.visible = False
         self.model_status.text = (f"model: done #{gen} ({_fmt_values(values)}) in {seconds:.2f} s; "
@@ -751,8 +769,7 @@ class Session:
     def _export_section(self):
         from bokeh.layouts import column, row
         from bokeh.models import Button, Checkbox, Div, TextInput
-        self.export_name = TextInput(title=f"export name (files go to {_esc(self.cfg.out_dir)})", value="view",
-                                     width=300, name="export_name")
+        self.export_name = TextInput(title="export name", value="view", width=300, name="export_name")
         self.export_overwrite = Checkbox(label="overwrite existing files", active=False, name="export_overwrite")
         b = Button(label="export windows, cuts, model", width=220, name="export_button")
         b.on_click(self._export)
@@ -760,7 +777,8 @@ class Session:
         return column(Div(text="<h3>Export</h3><p>A model file of the sliders (&lt;name&gt;.toml), the windows "
                                "and cuts (&lt;name&gt;_view.toml), the channels (&lt;name&gt;_channels.csv) and "
                                "all of it in HDF5 (&lt;name&gt;_view.h5). Existing files are never replaced "
-                               "unless 'overwrite' is ticked.</p>"),
+                               f"unless 'overwrite' is ticked. Export folder: <code>{_esc(self.cfg.out_dir)}"
+                               "</code></p>"),
                       row(self.export_name, self.export_overwrite, b), self.export_status)
 
     def _export(self):
@@ -774,6 +792,18 @@ class Session:
             self.export_status.text = f"<span style='color:#b00020'>export refused: {_esc(str(exc))}</span>"
             return
         self.export_status.text = "written: " + ", ".join(_esc(str(p)) for p in written)
+
+
+MODEL_MAP = "model map"
+
+
+def _tooltips(axis: str) -> list:
+    """Hover read-out of a map in the ``axis`` view: the other second-axis value is y − x (custom)."""
+    if axis == "emission":
+        return [("excitation (eV)", "$y{0.000}"), ("emission (eV)", "$x{0.000}"), ("loss (eV)", "$x{custom}"),
+                ("intensity", "@image{0.0000e}")]
+    return [("excitation (eV)", "$y{0.000}"), ("emission (eV)", "$x{custom}"), ("loss (eV)", "$x{0.000}"),
+            ("intensity", "@image{0.0000e}")]
 
 
 def _fmt_values(values) -> str:
