@@ -102,7 +102,7 @@ class Session:
         self.items = [S.load_file(f, cfg.guard) for f in [*cfg.files, *extra_files]]
         self.maps = [it for it in self.items if it.kind == "map"]
         self.axis = "loss" if self.maps and self.maps[0].data.on_loss_axis else "emission"
-        self.scale = "linear"
+        self.scale = "sqrt"                    # as the figures of `rixsim rixs`
         self.active = 0
         self.windows = S.initial_windows(self.maps[0].data, cfg.element) if self.maps else {}
         self.cuts: dict = {}
@@ -200,7 +200,8 @@ class Session:
         from bokeh.plotting import figure
         self.axis_toggle = RadioButtonGroup(labels=["excitation × emission", "excitation × loss"],
                                             active=0 if self.axis == "emission" else 1, name="axis_toggle")
-        self.scale_toggle = RadioButtonGroup(labels=["linear", "√", "log"], active=0, name="scale_toggle")
+        self.scale_toggle = RadioButtonGroup(labels=["linear", "√", "log"],
+                                             active=("linear", "sqrt", "log").index(self.scale), name="scale_toggle")
         self.axis_toggle.on_change("active", lambda a, o, n: self._set_axis("emission" if n == 0 else "loss"))
         self.scale_toggle.on_change("active", lambda a, o, n: self._set_scale(("linear", "sqrt", "log")[n]))
         names = [f"{i}: {it.name}" for i, it in enumerate(self.maps)]
@@ -320,8 +321,8 @@ class Session:
         from bokeh.palettes import RdBu11
         from bokeh.plotting import figure
         names = [f"{i}: {it.name}" for i, it in enumerate(self.maps)]
-        self.diff_a = Select(title="difference: B −", options=names, value=names[0], name="diff_a", width=250)
-        self.diff_b = Select(title="A = ", options=names, value=names[1], name="diff_b", width=250)
+        self.diff_a = Select(title="minus A", options=names, value=names[0], name="diff_a", width=250)
+        self.diff_b = Select(title="difference of B", options=names, value=names[1], name="diff_b", width=250)
         self.diff_norm = Select(title="each map ÷", options=["max", "none"], value="max", name="diff_norm", width=120)
         for w in (self.diff_a, self.diff_b, self.diff_norm):
             w.on_change("value", lambda a, o, n: self._draw_difference())
