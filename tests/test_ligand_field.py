@@ -187,3 +187,72 @@ def test_named_symmetries_and_bad_input():
         ligand_site(octahedron(), e_sigma=0.5).charge_transfer(3, 6, 7)
     with pytest.raises(InputError, match="either veg"):
         ChargeTransfer(3, 6, 7, 2.0, 1.0, hybridization=np.eye(5))
+
+
+# ---- Td, C4v, D2h in the fitting models (rixsim.analysis.fitting.FitModel, model files) -------------------
+
+E_CO = np.linspace(772.0, 800.0, 281)       # Co L2,3 (tabulated L3 778.1, L2 793.2 eV)
+
+
+@pytest.mark.parametrize("symmetry, values", [
+    ("Td", {"tendq": 0.45, "slater_scale": 0.75}),
+    ("C4v", {"tendq": 0.9, "ds": 0.06, "dt": 0.02}),
+    ("D2h", {"tendq": 0.9, "ds": 0.05, "dt": 0.01, "b22": 0.08, "b42": -0.04}),
+])
+def test_fit_model_hamiltonian_of_new_symmetries_equals_the_cluster_model(symmetry, values):
+    """The fast affine Hamiltonian of FitModel and ClusterModel's own build give the same eigenstates and XAS
+    for the new symmetries, and the model is the one atomic_model builds from the same numbers."""
+    from rixsim.analysis.fitting import FitModel
+    from rixsim.cluster.model import atomic_model
+    fast, slow = FitModel("Co2+", symmetry=symmetry), FitModel("Co2+", symmetry=symmetry, fast_hamiltonian=False)
+    a, b = fast.reference_transitions(values), slow.reference_transitions(values)
+    np.testing.assert_allclose(a.initial_energies, b.initial_energies, atol=1e-10)
+    np.testing.assert_allclose(a.intermediate_energies, b.intermediate_energies, atol=1e-10)
+    xa, xb = fast.xas(E_CO, values), slow.xas(E_CO, values)
+    assert np.abs(xa - xb).max() < 1e-10 * xa.max()
+    cf = {k: v for k, v in values.items() if k != "slater_scale"}
+    direct = atomic_model("Co2+", symmetry=symmetry, slater_scale=values.get("slater_scale", 0.8), **cf)
+    np.testing.assert_allclose(np.sort(direct.eigensystem(False).energies - direct.eigensystem(False).energies[0]),
+                               a.initial_energies, atol=1e-9)
+
+
+def test_noise_free_td_spectrum_is_fitted_back_to_its_truth():
+    """Tetrahedral Co2+ (the spinel A site): 10Dq, Slater scale, offset, widths, scale and background are
+    recovered from a synthetic spectrum starting 0.15 eV / 10 % away."""
+    from rixsim.analysis.fitting import FitModel, fit_xas, simulate_xas
+    m = FitModel("Co2+", symmetry="Td")
+    truth = {"tendq": 0.45, "slater_scale": 0.72, "edge_offset": 782.6, "l3_fwhm": 0.4, "gauss_fwhm": 0.25,
+             "scale": 30.0, "background": 0.3}
+    data = simulate_xas(m, E_CO, truth)
+    start = {"tendq": 0.6, "slater_scale": 0.8, "edge_offset": 782.4, "l3_fwhm": 0.35, "gauss_fwhm": 0.3,
+             "background": 0.0}
+    r = fit_xas(data, m, start=start, vary=list(truth), sigma=1e-6)
+    for k, v in truth.items():
+        assert r.values[k] == pytest.approx(v, rel=1e-6, abs=1e-7), k
+    assert r.r_factor < 1e-12
+    # the sign matters: the same |10Dq| in Oh is a different spectrum, far outside the fit's residual
+    oh = simulate_xas(FitModel("Co2+"), E_CO, truth).intensity
+    assert np.abs(oh - data.intensity).max() > 0.05 * data.intensity.max()
+
+
+def test_fit_model_refuses_parameters_of_another_symmetry():
+    from rixsim.analysis.fitting import FitModel
+    with pytest.raises(InputError, match="symmetry"):
+        FitModel("Co2+", symmetry="Td").cluster_model({"tendq": 0.4, "ds": 0.1})
+    with pytest.raises(InputError, match="symmetry"):
+        FitModel("Co2+", symmetry="C4v").cluster_model({"tendq": 0.4, "b22": 0.1})
+    with pytest.raises(InputError, match="symmetry must be"):
+        FitModel("Co2+", symmetry="Oh3")
+    assert "b42" in FitModel("Co2+", symmetry="D2h").allowed_parameters("xas")
+    assert "ds" not in FitModel("Co2+", symmetry="Td").allowed_parameters("xas")
+
+
+def test_model_file_accepts_the_new_symmetries():
+    from rixsim.cluster.crystal_field import CrystalField
+    from rixsim.interfaces.config import config_from_dict
+    cfg = config_from_dict({"model": {"ion": "Co2+", "symmetry": "D2h", "tendq": 0.9, "ds": 0.05, "b22": 0.08}})
+    assert cfg.build_model().crystal_field == CrystalField("D2h", tendq=0.9, ds=0.05, b22=0.08)
+    cfg = config_from_dict({"model": {"ion": "Co2+", "symmetry": "Td", "tendq": 0.45}})
+    assert cfg.build_model().crystal_field == CrystalField("Td", tendq=0.45)
+    with pytest.raises(InputError, match="Td takes tendq"):
+        config_from_dict({"model": {"ion": "Co2+", "symmetry": "Td", "tendq": 0.45, "ds": 0.1}}).build_model()

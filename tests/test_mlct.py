@@ -3,7 +3,13 @@ import numpy as np
 import pytest
 
 from rixsim.cluster.crystal_field import CrystalField, t2g_acceptor_orbitals
-from rixsim.cluster.model import BackDonation, ChargeTransfer, ClusterModel, Multiplet, atomic_model
+from rixsim.cluster.model import (
+    BackDonation,
+    ChargeTransfer,
+    ClusterModel,
+    Multiplet,
+    atomic_model,
+)
 from rixsim.errors import InputError
 from rixsim.manybody import operators
 from rixsim.spectroscopy.xas import xas, xas_sticks
@@ -23,8 +29,8 @@ def model(n_d=8, ct=True, **bd):
                         charge_transfer=lmct, back_donation=back, exchange_field=(0.01, 0.0, 0.02))
 
 
-CASES = [dict(), dict(mixed=True), dict(n_ligand_electrons=2, mixed=True),
-         dict(veg=0.4, tenq_ligand=0.6, mixed=True)]
+CASES = [{}, {"mixed": True}, {"n_ligand_electrons": 2, "mixed": True},
+         {"veg": 0.4, "tenq_ligand": 0.6, "mixed": True}]
 
 
 @pytest.mark.parametrize("bd", CASES)
@@ -148,3 +154,85 @@ def test_bad_back_donation_input():
         BackDonation(2.0, 1.0, n_ligand_electrons=3)
     with pytest.raises(InputError, match="delta"):
         BackDonation(float("nan"), 1.0)
+
+
+# ---- the ligand K edge of a back-bonded cluster (rixsim.oxygen.kedge with an acceptor shell) ------------
+
+def _ok_edge(bd_kw=None, **edge_kw):
+    from rixsim.oxygen.kedge import OxygenKEdge
+    lmct = ChargeTransfer(DELTA, UDD, UPD, 2.0, 1.0, 0.0, 2)
+    back = BackDonation(DELTA_STAR, **{"vt2g": 0.9, **(bd_kw or {})})
+    m = ClusterModel("d7", 7, NI_I, NI_C, CrystalField("D4h", tendq=1.1, ds=0.08, dt=0.02),
+                     charge_transfer=lmct, back_donation=back)
+    return OxygenKEdge(m, **edge_kw)
+
+
+OK_CASES = [{}, {"mixed": True}, {"n_ligand_electrons": 2, "mixed": True}, {"veg": 0.4, "tenq_ligand": 0.6}]
+
+
+@pytest.mark.parametrize("bd", OK_CASES)
+@pytest.mark.parametrize("kind", ["initial", "core", "hole"])
+def test_ligand_k_edge_with_back_donation_is_hermitian_and_conserves_electrons(bd, kind):
+    edge = _ok_edge(bd)
+    basis, h = edge.hamiltonian(kind, diagonalise=False)
+    assert abs(h - h.conj().T).max() < 1e-12
+    n_val = sum(operators.number_operator(basis, s) for s in ("3d", "L", "L*"))
+    n_core = operators.number_operator(basis, "1s")
+    assert abs(h @ n_val - n_val @ h).max() < 1e-12
+    assert abs(h @ n_core - n_core @ h).max() < 1e-12
+    n_v = 7 + 10 + {"initial": 0, "core": 1, "hole": -1}[kind]
+    np.testing.assert_array_equal(n_val.diagonal().real, n_v)
+    np.testing.assert_array_equal(n_core.diagonal().real, 1 if kind == "core" else 2)
+    assert (basis.occupations("L*") > 0).any()
+
+
+@pytest.mark.parametrize("bd", OK_CASES)
+def test_ligand_k_edge_configuration_averages_follow_the_documented_definitions(bd):
+    """Initial/hole: kΔ + jΔ* + Udd[k(k−1)/2 + j(j−1)/2 − kj]; core: the initial value at k + 1, + kQ − jQ*.
+    k, j are read off the configurations (holes in L, electrons in L*), not from the edge's bookkeeping."""
+    from rixsim.cluster.model import configuration_averages
+    q, qs = 1.1, 0.4
+    edge = _ok_edge(bd, core_hole_ligand=q, core_hole_acceptor=qs)
+
+    def e0(k, j):
+        return k * DELTA + j * DELTA_STAR + UDD * (k * (k - 1) / 2 + j * (j - 1) / 2 - k * j)
+    for kind in ("initial", "core", "hole"):
+        basis, h = edge.hamiltonian(kind, diagonalise=False)
+        top = 9 if kind == "hole" else 10
+        expected = [e0(top - c[1] + 1, c[2]) + (top - c[1]) * q - c[2] * qs if kind == "core"
+                    else e0(top - c[1], c[2]) for c in basis.configurations]
+        assert len(expected) >= 3
+        np.testing.assert_allclose(configuration_averages(basis, h), expected, atol=1e-10)
+
+
+@pytest.mark.parametrize("bd", OK_CASES)
+def test_ligand_k_edge_sum_rule_counts_donor_holes_with_back_donation(bd):
+    """Σ over core-excited states and the ten 1s → L channels of |⟨m|L†s|g⟩|² = ⟨number of L holes⟩ of the
+    initial state, exactly, with L* present; back-donation changes that number (it pulls d charge out and
+    lets LMCT grow)."""
+    edge = _ok_edge(bd)
+    _e_i, w, _e_m, d = edge.absorption_channels(300.0)
+    total = float(np.sum(np.abs(d) ** 2, axis=(0, 1)) @ w)
+    assert total == pytest.approx(edge.ligand_holes(300.0), rel=1e-10)
+    no_bd = _ok_edge({"vt2g": 0.0})
+    assert abs(edge.ligand_holes(0.0) - no_bd.ligand_holes(0.0)) > 1e-3
+
+
+def test_ligand_k_edge_with_zero_acceptor_hopping_equals_the_lmct_edge():
+    """T* = 0: the acceptor configurations decouple; the O-K spectrum is that of the LMCT-only cluster."""
+    from rixsim.oxygen.kedge import OxygenKEdge, oxygen_k_xas
+    edge = _ok_edge({"vt2g": 0.0})
+    lmct = OxygenKEdge(edge.model.with_parameters(back_donation=None))
+    x = np.linspace(515.0, 545.0, 601)
+    a = oxygen_k_xas(edge, x, temperature_k=300.0, main_edge=False).intensity
+    b = oxygen_k_xas(lmct, x, temperature_k=300.0, main_edge=False).intensity
+    assert np.max(np.abs(a - b)) < 1e-9 * b.max()
+
+
+def test_ligand_k_edge_refuses_a_model_without_a_donor_shell():
+    from rixsim.oxygen.kedge import OxygenKEdge
+    m = ClusterModel("d6", 6, NI_I, NI_C, back_donation=BackDonation(2.0, 1.0, udd=5.0, upd=6.0))
+    with pytest.raises(InputError, match="donor shell"):
+        OxygenKEdge(m)
+    with pytest.raises(InputError, match="core_hole_acceptor"):
+        OxygenKEdge(_ok_edge().model.with_parameters(back_donation=None), core_hole_acceptor=0.5)

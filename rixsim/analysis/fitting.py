@@ -17,8 +17,9 @@ Glossary of parameter names (all energies in eV)
 ------------------------------------------------
 Hamiltonian (a change re-diagonalises; the :class:`~rixsim.cluster.transitions.EdgeTransitions` are cached on them):
 
-* ``tendq`` (10Dq), ``ds``, ``dt`` (D4h), ``dsigma``, ``dtau`` (D3d) — crystal field, see
-  :mod:`rixsim.cluster.crystal_field`.
+* ``tendq`` (10Dq), ``ds``, ``dt`` (D4h, C4v), ``dsigma``, ``dtau`` (D3d), ``ds``, ``dt``, ``b22``, ``b42``
+  (D2h) — crystal field, see :mod:`rixsim.cluster.crystal_field`; Td takes ``tendq`` = E(t₂) − E(e)
+  (> 0 for a tetrahedron).
 * ``slater_scale`` — one factor on every tabulated Hartree–Fock F and G (default 0.8, as
   :func:`rixsim.cluster.model.atomic_model`); ``dd_scale`` (F²dd, F⁴dd) and ``pd_scale`` (F²pd, G¹pd, G³pd) override it
   per group; ``f2dd_scale``, ``f4dd_scale``, ``f2pd_scale``, ``g1pd_scale``, ``g3pd_scale`` override per
@@ -94,7 +95,7 @@ __all__ = ["HAMILTONIAN_PARAMETERS", "SPECTRAL_PARAMETERS", "FitModel", "FitResu
 
 log = logging.getLogger(__name__)
 
-_CF_NAMES = ("tendq", "ds", "dt", "dsigma", "dtau")
+_CF_NAMES = ("tendq", "ds", "dt", "dsigma", "dtau", "b22", "b42")
 _SLATER_NAMES = ("slater_scale", "dd_scale", "pd_scale", "f2dd_scale", "f4dd_scale", "f2pd_scale", "g1pd_scale",
                  "g3pd_scale", "soc_3d_scale", "soc_2p_scale")
 _CT_NAMES = ("delta", "udd", "upd", "veg", "vt2g", "tenq_ligand")
@@ -103,7 +104,9 @@ SPECTRAL_PARAMETERS = ("edge_offset", "l3_fwhm", "l2_fwhm", "gauss_fwhm", "final
                        "elastic_scale", "scale", "background", "background_slope", "edge_step", "step_fwhm")
 _XAS_ONLY = ("gauss_fwhm", "edge_step", "step_fwhm")
 _RIXS_ONLY = ("final_fwhm", "resolution_fwhm", "elastic_scale")
-_CF_ALLOWED = {"Oh": ("tendq",), "D4h": ("tendq", "ds", "dt"), "D3d": ("tendq", "dsigma", "dtau")}
+# the named symmetries of rixsim.cluster.crystal_field and the parameters each takes (its _ALLOWED, minus custom)
+_CF_ALLOWED = {"Oh": ("tendq",), "D4h": ("tendq", "ds", "dt"), "D3d": ("tendq", "dsigma", "dtau"),
+               "Td": ("tendq",), "C4v": ("tendq", "ds", "dt"), "D2h": ("tendq", "ds", "dt", "b22", "b42")}
 _DEFAULT_SLATER = 0.8      # as rixsim.cluster.model.DEFAULT_SLATER_SCALE
 # the cached transitions carry these reference core-hole widths, from which each state's 2p3/2 character
 # c is read back: fwhm_ref = c·1 + (1 − c)·2  →  c = 2 − fwhm_ref
@@ -128,8 +131,8 @@ class FitModel:
     ----------
     ion : str
         E.g. ``"Ni2+"`` (reference tables of :mod:`rixsim.cluster.tables`).
-    symmetry : {"Oh", "D4h", "D3d"}
-        Crystal-field symmetry; decides which of ``tendq, ds, dt, dsigma, dtau`` may be used.
+    symmetry : {"Oh", "D4h", "D3d", "Td", "C4v", "D2h"}
+        Crystal-field symmetry; decides which of ``tendq, ds, dt, dsigma, dtau, b22, b42`` may be used.
     charge_transfer : bool
         Add a ligand shell (``delta``, ``udd``, ``upd``, ``veg`` are then required parameters).
     n_ligand_holes : int
@@ -185,7 +188,8 @@ class FitModel:
 
     def defaults(self, kind: str) -> dict:
         """Starting values used for parameters a fit does not set (eV; tabulated edge and widths)."""
-        d = {"tendq": 0.0, "ds": 0.0, "dt": 0.0, "dsigma": 0.0, "dtau": 0.0, "slater_scale": _DEFAULT_SLATER,
+        d = {"tendq": 0.0, "ds": 0.0, "dt": 0.0, "dsigma": 0.0, "dtau": 0.0, "b22": 0.0, "b42": 0.0,
+             "slater_scale": _DEFAULT_SLATER,
              "soc_3d_scale": 1.0, "soc_2p_scale": 1.0, "tenq_ligand": 0.0,
              "edge_offset": self._tabulated.edge_offset, "l3_fwhm": self._tabulated.l3_fwhm,
              "l2_fwhm": self._tabulated.l2_fwhm, "gauss_fwhm": 0.2, "final_fwhm": 0.05, "resolution_fwhm": 0.1,

@@ -704,10 +704,10 @@ def _table_model_inputs(ion: str, slater_scale: float, soc_scale: float, overrid
     return parsed, m_i, m_c, (2 * l3 + l2) / 3.0, widths
 
 
-def _crystal_field(symmetry, tendq, ds, dt, dsigma, dtau, cf_matrix):
+def _crystal_field(symmetry, tendq, ds, dt, dsigma, dtau, cf_matrix, b22=0.0, b42=0.0):
     if cf_matrix is not None:
         return CrystalField("custom", matrix=cf_matrix)
-    return CrystalField(symmetry, tendq=tendq, ds=ds, dt=dt, dsigma=dsigma, dtau=dtau)
+    return CrystalField(symmetry, tendq=tendq, ds=ds, dt=dt, dsigma=dsigma, dtau=dtau, b22=b22, b42=b42)
 
 
 def atomic_model(ion: str, *, symmetry: str = "Oh", tendq: float = 0.0, ds: float = 0.0, dt: float = 0.0,
@@ -715,7 +715,7 @@ def atomic_model(ion: str, *, symmetry: str = "Oh", tendq: float = 0.0, ds: floa
                  soc_scale: float = 1.0, overrides: Optional[dict] = None, exchange_field=(0.0, 0.0, 0.0),
                  l3_fwhm: Optional[float] = None, l2_fwhm: Optional[float] = None, shift: float = 0.0,
                  charge_transfer: Optional[ChargeTransfer] = None,
-                 back_donation: Optional[BackDonation] = None) -> ClusterModel:
+                 back_donation: Optional[BackDonation] = None, b22: float = 0.0, b42: float = 0.0) -> ClusterModel:
     """Ionic crystal-field multiplet model of ``ion`` (e.g. ``"Mn3+"``) from the reference tables.
 
     Slater integrals (F and G) are the tabulated Hartree–Fock values times ``slater_scale`` (default 0.8);
@@ -723,13 +723,16 @@ def atomic_model(ion: str, *, symmetry: str = "Oh", tendq: float = 0.0, ds: floa
     (``f2dd``, ``f4dd``, ``f2pd``, ``g1pd``, ``g3pd``, ``zeta_3d``, ``zeta_2p``; prefix ``initial_`` or
     ``core_`` for one configuration only).  Crystal field parameters in eV (``tendq`` = 10Dq).  Lifetime
     widths default to the tabulated L3/L2 FWHM.  ``shift`` (eV) moves the absolute energy axis.
-    ``charge_transfer`` (LMCT) and ``back_donation`` (MLCT) add the ligand shells.
+    ``charge_transfer`` (LMCT) and ``back_donation`` (MLCT) add the ligand shells.  ``b22``, ``b42`` (eV) are
+    the orthorhombic terms of ``symmetry="D2h"`` (:mod:`rixsim.cluster.crystal_field`).
     """
+    b22 = validate.number(b22, "b22", "eV", lo=-10.0, hi=10.0)
+    b42 = validate.number(b42, "b42", "eV", lo=-10.0, hi=10.0)
     tendq, ds, dt, dsigma, dtau, slater_scale, soc_scale, shift, l3_fwhm, l2_fwhm, exchange_field, cf_matrix, overrides = validate.model_inputs(tendq=tendq, ds=ds, dt=dt, dsigma=dsigma, dtau=dtau, slater_scale=slater_scale, soc_scale=soc_scale, shift=shift, l3_fwhm=l3_fwhm, l2_fwhm=l2_fwhm, exchange_field=exchange_field, cf_matrix=cf_matrix, overrides=overrides)  # noqa: E501
     parsed, m_i, m_c, edge, widths = _table_model_inputs(ion, slater_scale, soc_scale, overrides)
     return ClusterModel(
         name=ion, n_d=parsed.n_electrons, initial=m_i, core_excited=m_c,
-        crystal_field=_crystal_field(symmetry, tendq, ds, dt, dsigma, dtau, cf_matrix),
+        crystal_field=_crystal_field(symmetry, tendq, ds, dt, dsigma, dtau, cf_matrix, b22, b42),
         charge_transfer=charge_transfer, back_donation=back_donation, exchange_field=tuple(exchange_field),
         l3_fwhm=widths[0] if l3_fwhm is None else l3_fwhm, l2_fwhm=widths[1] if l2_fwhm is None else l2_fwhm,
         edge_offset=edge + float(shift))

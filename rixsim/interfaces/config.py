@@ -73,12 +73,14 @@ _AUTO = None
 SCHEMA: dict[str, tuple[Key, ...]] = {
     "model": (
         Key("ion", "str", None, "ion name, e.g. 'Mn2+' (required)", required=True),
-        Key("symmetry", "str", "Oh", "site symmetry of the crystal field", ("Oh", "D4h", "D3d")),
+        Key("symmetry", "str", "Oh", "site symmetry of the crystal field", ("Oh", "D4h", "D3d", "Td", "C4v", "D2h")),
         Key("tendq", "float", 0.0, "cubic crystal field 10Dq, eV"),
         Key("ds", "float", 0.0, "D4h tetragonal Ds, eV"),
         Key("dt", "float", 0.0, "D4h tetragonal Dt, eV"),
         Key("dsigma", "float", 0.0, "D3d trigonal Dsigma, eV"),
         Key("dtau", "float", 0.0, "D3d trigonal Dtau, eV"),
+        Key("b22", "float", 0.0, "D2h orthorhombic B22 (Wybourne), eV"),
+        Key("b42", "float", 0.0, "D2h orthorhombic B42 (Wybourne), eV"),
         Key("slater_scale", "float", 0.8, "factor on the tabulated Hartree-Fock Slater integrals F, G"),
         Key("soc_scale", "float", 1.0, "factor on the tabulated spin-orbit constants"),
         Key("exchange_field", "vec3", (0.0, 0.0, 0.0), "exchange field h acting as h.S on the 3d shell, eV"),
@@ -292,7 +294,7 @@ class RunConfig:
         from rixsim.cluster.model import atomic_model, cluster_model
         m = self.model
         kwargs = dict(symmetry=m["symmetry"], tendq=m["tendq"], ds=m["ds"], dt=m["dt"], dsigma=m["dsigma"],
-                      dtau=m["dtau"], slater_scale=m["slater_scale"], soc_scale=m["soc_scale"],
+                      dtau=m["dtau"], b22=m["b22"], b42=m["b42"], slater_scale=m["slater_scale"], soc_scale=m["soc_scale"],
                       exchange_field=tuple(m["exchange_field"]), l3_fwhm=m["l3_fwhm"], l2_fwhm=m["l2_fwhm"],
                       shift=m["shift"])
         try:

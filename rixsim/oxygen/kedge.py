@@ -17,6 +17,18 @@ combinations of e_g/t_2g symmetry, as in :mod:`rixsim.cluster.model`) and O 1s:
   incoherently (a powder of O sites whose 2p holes are spread over the ligand combinations).  Exact sum
   rule: the integrated pre-edge intensity equals the number of ligand holes of the initial state.
 
+Back-donation (a model with :class:`~rixsim.cluster.model.BackDonation`): the acceptor shell L* is kept in
+all three sectors, with the configurations dⁿ⁺ᵏ⁻ʲL̲ᵏL*ʲ of the L-edge model (``transfer_counts``), so the
+ground state mixes LMCT and MLCT exactly as at the L edge.  The K-edge channel is 1s → L̲ of the *donor*
+shell only (a ligand K edge of the σ-donor orbitals; for a π-acceptor such as CN⁻ the ligand 1s → π*
+transition is a molecular feature the cluster does not describe), so the sum rule above still holds with
+"ligand holes" the holes of L.  Configuration averages, with k holes in L and j electrons in L*:
+
+* initial and valence-hole sector: E(k, j) = kΔ + jΔ* + Udd[k(k−1)/2 + j(j−1)/2 − kj] (as the L edge);
+* core-excited sector (1s¹, the excited electron in L): E(k, j) = E_initial(k + 1, j) + kQ − jQ*, with
+  Q = ``core_hole_ligand`` and Q* = ``core_hole_acceptor`` (the 1s hole's attraction of an L* electron,
+  0 by default).  Without L* these are the relations above.
+
 Photon energies are absolute: a core-excited state m is reached at ``edge_offset + E_m − E_g``.  The
 default ``edge_offset`` = 523.5 eV is a calibration: it puts the pre-edge of a NiO-like Ni2+ cluster
 (Δ 6.0, Udd 7.3, V(e_g) 2.2, 10Dq 0.7 eV, dⁿ⁺²L̲² included) at 532.0 eV, the NiO pre-edge (de Groot et al. 1989).
@@ -37,6 +49,7 @@ from rixsim import validate
 from rixsim.cluster.model import (
     K_B_EV,
     ClusterModel,
+    _place_general,
     _project,
     _real_if_possible,
     block_eigh,
@@ -71,6 +84,9 @@ class OxygenKEdge:
         Q ≥ 0: extra cost of moving a ligand electron to the TM while the O 1s hole is present.
     core_fwhm : float
         O 1s core-hole Lorentzian FWHM.
+    core_hole_acceptor : float
+        Q* ≥ 0: the ligand 1s hole's attraction of an electron in the acceptor shell L* (models with
+        back-donation only; see the module docstring).
     main_edge_energy, main_edge_height, main_edge_fwhm : float
         The phenomenological main edge: ``height · (1/2 + arctan((E − energy)/(fwhm/2))/π)`` per eV.
     """
@@ -82,23 +98,44 @@ class OxygenKEdge:
     main_edge_energy: float = 535.0
     main_edge_height: float = 0.6
     main_edge_fwhm: float = 2.0
+    core_hole_acceptor: float = 0.0
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
         if self.model.charge_transfer is None:
+            if self.model.back_donation is not None:
+                raise InputError("a ligand K edge needs the donor shell L (charge_transfer): back-donation alone "
+                                 "puts electrons into the acceptor L*, leaving no ligand holes for 1s → L̲; add "
+                                 "ChargeTransfer(...) to the model")
             raise InputError("the O K edge needs a charge-transfer model (cluster_model(...)): an ionic model "
                              "has no O 2p holes")
         validate.nonnegative(self.core_hole_ligand, "core_hole_ligand", "eV")
+        validate.nonnegative(self.core_hole_acceptor, "core_hole_acceptor", "eV")
+        if self.core_hole_acceptor and self.model.back_donation is None:
+            raise InputError(f"core_hole_acceptor = {self.core_hole_acceptor!r} eV needs a model with "
+                             "back_donation (an acceptor shell L*)")
         validate.width(self.core_fwhm, "core_fwhm", allow_zero=False)
         validate.width(self.main_edge_fwhm, "main_edge_fwhm", allow_zero=False)
         validate.nonnegative(self.main_edge_height, "main_edge_height", "per eV")
 
     @property
     def shells(self) -> ShellSet:
-        return ShellSet((Shell("3d", 2), Shell("L", 2), Shell("1s", 0)))
+        bd = self.model.back_donation
+        return ShellSet((Shell("3d", 2), Shell("L", 2)) + ((bd.shell,) if bd is not None else ()) + (Shell("1s", 0),))
+
+    def _pairs(self, kind: str) -> list[tuple[int, int]]:
+        """(k, j) of each configuration of a sector: k holes in L (counted from L¹⁰ for 'initial' and
+        'core', from L⁹ for 'hole'), j electrons in L*; the d count is first + k − j."""
+        return self.model.transfer_counts(kind == "core")
 
     def _sector(self, kind: str) -> Basis:
         n, nh = self.model.n_d, self.model.charge_transfer.n_ligand_holes
+        if self.model.back_donation is not None:
+            first, n_l, n_s = {"initial": (n, 10, 2), "core": (n + 1, 10, 1), "hole": (n, 9, 2)}[kind]
+            configs = [(first + k - j, n_l - k, j, n_s) for k, j in self._pairs(kind) if n_l - k >= 0]
+            if not configs:
+                raise InputError(f"{self.model.name}: no {kind} configuration (d{first} exceeds 10)")
+            return Basis.from_configurations(self.shells, configs)
         if kind == "initial":
             first, n_l, n_s = n, 10, 2
         elif kind == "core":
@@ -129,9 +166,35 @@ class OxygenKEdge:
         one = operators.embed(self.shells, m.valence_blocks(m.initial))
         two = operators.embed_two_body(self.shells, {("3d",) * 4: m.dd_coulomb(m.initial)})
         h = operators.one_body(basis, basis, one) + operators.two_body(basis, two)
+        if m.back_donation is not None:
+            return self._place_with_acceptor(basis, h, kind)
         if kind == "core":
             return place_configurations(basis, h, base=ct.delta, step=ct.delta + ct.udd + self.core_hole_ligand)
         return place_configurations(basis, h, base=0.0, step=ct.delta)
+
+    def configuration_targets(self, kind: str) -> np.ndarray:
+        """Configuration-averaged energies (eV) of sector ``kind`` with back-donation, one per configuration
+        of the basis (see the module docstring); with ``kind='core'`` the 1s¹ sector."""
+        m = self.model
+        ct, bd = m.charge_transfer, m.back_donation
+        if bd is None:
+            raise InputError("configuration_targets is defined here for models with back_donation; without it "
+                             "the sectors are placed by Δ, Udd and core_hole_ligand alone")
+
+        def e0(k, j):
+            return k * ct.delta + j * bd.delta + ct.udd * (k * (k - 1) / 2 + j * (j - 1) / 2 - k * j)
+        out = []
+        for c in self._sector(kind).configurations:
+            k, j = (10 if kind != "hole" else 9) - c[1], c[2]
+            out.append(e0(k + 1, j) + k * self.core_hole_ligand - j * self.core_hole_acceptor
+                       if kind == "core" else e0(k, j))
+        return np.array(out)
+
+    def _place_with_acceptor(self, basis: Basis, h, kind: str):
+        targets = self.configuration_targets(kind)
+        top = 10 if kind != "hole" else 9
+        first = [i for i, c in enumerate(basis.configurations) if (top - c[1]) + c[2] <= 1]
+        return _place_general(basis, h, targets, first, ["3d", "L", "L*"])
 
     def _channel(self, bra: Basis, ket: Basis, annihilate_core: bool):
         """The ten channel operators L†_i s_σ(i) (or L_i alone for emission), as sparse matrices."""
@@ -147,7 +210,7 @@ class OxygenKEdge:
         return ops
 
     def initial_states(self, temperature_k: float):
-        basis, _, e, v, _ = self.hamiltonian("initial")
+        _basis, _, e, v, _ = self.hamiltonian("initial")
         e = e - e[0]
         cutoff = 30 * K_B_EV * temperature_k + 1e-5
         keep = e <= cutoff
@@ -165,7 +228,7 @@ class OxygenKEdge:
 
     def ligand_holes(self, temperature_k: float = 0.0) -> float:
         """Boltzmann-averaged number of ligand (O 2p) holes of the initial state."""
-        e_i, v_i, keep, w = self.initial_states(temperature_k)
+        _e_i, v_i, keep, w = self.initial_states(temperature_k)
         basis = self.hamiltonian("initial")[0]
         holes = 10 - basis.occupations("L")
         per_state = np.sum(np.abs(v_i[:, keep]) ** 2 * holes[:, None], axis=0)
@@ -298,9 +361,9 @@ def lattice_oxygen_map(edge: OxygenKEdge, excitation, emission, temperature_k: f
 #: Zaanen–Sawatzky–Allen picture (Ni3+/Ni4+ oxides are negative- or small-Δ); Udd, V(e_g), 10Dq typical of
 #: published NiO-type cluster analyses.  Illustrative, not fitted.
 ELECTRODE_NI = {
-    "Ni2+": dict(tendq=0.7, delta=6.0, udd=7.3, upd=8.5, veg=2.2),
-    "Ni3+": dict(tendq=1.2, delta=3.0, udd=7.3, upd=8.5, veg=2.4),
-    "Ni4+": dict(tendq=1.6, delta=0.5, udd=7.3, upd=8.5, veg=2.6),
+    "Ni2+": {"tendq": 0.7, "delta": 6.0, "udd": 7.3, "upd": 8.5, "veg": 2.2},
+    "Ni3+": {"tendq": 1.2, "delta": 3.0, "udd": 7.3, "upd": 8.5, "veg": 2.4},
+    "Ni4+": {"tendq": 1.6, "delta": 0.5, "udd": 7.3, "upd": 8.5, "veg": 2.6},
 }
 
 
