@@ -80,6 +80,26 @@ def test_measured_nips3_matrix_is_reported_not_raised(shared_data):
     assert item.kind == "error" and "NiPS3v2.numpy" in item.error
 
 
+def test_matrix_axes_read_the_measured_nips3_map(shared_data):
+    """With --matrix axes the axis-less NiPS3 matrix (151 losses × 40 incident energies; axes from
+    EDRIXS/Inverse_scattering_solver's NiPS3_config.py, see the data's README) is a map on a loss axis."""
+    path = shared_data / "nips3-ni-l3-rixs" / "NiPS3v2.numpy"
+    if not path.exists():
+        pytest.skip("NiPS3v2.numpy is not present")
+    item = S.load_file(path, matrix="loss=0.5:2.0:151,excitation=0:12:40")
+    assert item.kind == "map" and item.data.on_loss_axis
+    np.testing.assert_array_equal(item.data.intensity, np.loadtxt(path).T)
+    np.testing.assert_array_equal(item.data.loss, np.linspace(0.5, 2.0, 151))
+
+
+def test_parse_matrix_axes():
+    ax = S.parse_matrix_axes("emission=840:860:201, excitation=850:856:31")
+    assert ax["rows"] == "emission" and ax["emission"].size == 201 and ax["excitation"][-1] == 856.0
+    for bad in ("loss=0:1:10", "loss=0:1:10,emission=1:2:5", "excitation=0:1,loss=0:1:3", "x=0:1:3,excitation=0:1:3"):
+        with pytest.raises(InputError, match="matrix axes"):
+            S.parse_matrix_axes(bad)
+
+
 def test_measured_fe_scan_is_a_scan_whose_channels_are_the_files(shared_data):
     from rixsim.io import read_any
     files = sorted((shared_data / "fe-l23-xmcd-i06").glob("*.dat"))

@@ -495,3 +495,36 @@ def test_shipped_example_file_is_in_the_package():
     from rixsim.interfaces.viewer.example import EXAMPLE_MAP, EXAMPLE_MODEL
     assert EXAMPLE_MAP.is_file() and EXAMPLE_MODEL.is_file()
     assert EXAMPLE_MAP.stat().st_size < 300_000
+
+
+@pytest.mark.skipif(not NIPS3.exists(), reason="the measured NiPS3 map (../shared/data) is not present")
+def test_the_measured_nips3_map_with_matrix_axes(browser, tmp_path):
+    """The measured NiPS3 Ni L3 map (He et al., Nat. Commun. 15 (2024); a bare matrix, axes from the data's
+    README) opened with --matrix: the image is the file's matrix, a typed PFY window gives pfy_from_map of
+    that map, and the model's edge-offset slider sits on the data's relative incident-energy axis."""
+    from rixsim.detection.channels import pfy_from_map
+    from rixsim.interfaces.viewer.server import ViewerServer
+    from rixsim.interfaces.viewer.state import load_file
+    axes = "loss=0.5:2.0:151,excitation=0:12:40"
+    rmap = load_file(NIPS3, matrix=axes).data
+    srv = ViewerServer([str(NIPS3)], matrix=axes, out_dir=str(tmp_path)).start_in_thread()
+    pg = browser.new_page(viewport={"width": 1500, "height": 1100})
+    try:
+        pg.goto(srv.url)
+        _wait_text(pg, "model_status", "done", 120_000)
+        z = np.array(_source(pg, "map_0")["image"][0], dtype=float).reshape(40, 151)
+        np.testing.assert_array_equal(z, np.loadtxt(NIPS3).T)
+        assert _model(pg, "map_fig_0", "m.below[0].axis_label") == "Energy loss (eV)"
+        _set(pg, "win_PFY_lo", "value", 2.0)
+        _set(pg, "win_PFY_hi", "value", 9.0)
+
+        def check():
+            assert _model(pg, "win_PFY_hi", "m.value") == 9.0
+            got = _source(pg, "channel_PFY")
+            _close(got["value"], pfy_from_map(rmap, (2.0, 9.0)).intensity)
+        _eventually(check)
+        assert _model(pg, "slider_edge_offset", "m.value") == 6.0
+        _shot(pg, tmp_path, "nips3_measured")
+    finally:
+        pg.close()
+        srv.stop()

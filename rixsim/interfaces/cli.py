@@ -653,6 +653,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--model", default="", metavar="TOML", help="model file of the model panel")
     sp.add_argument("--ion", default="Ni2+", help="ion of the model panel without --model (default Ni2+)")
     sp.add_argument("--element", default="", help="element whose tabulated lines place the first windows")
+    sp.add_argument("--matrix", default="", metavar="AXES",
+                    help="axes of FILEs that are bare text matrices, rows first, eV: e.g. "
+                         "'loss=0.5:2:151,excitation=0:12:40'")
     sp.add_argument("-o", "--out", default=".", help="export folder (default: current directory)")
     sp.set_defaults(func=cmd_view)
     return p
@@ -672,7 +675,7 @@ def cmd_view(args) -> int:
     if roots is not None and args.example:
         roots = [*roots, str(EXAMPLE_MAP.parent)]
     srv = ViewerServer(files, roots=roots, port=args.port, out_dir=_outdir(args.out), model_file=model,
-                       ion=args.ion, element=args.element)
+                       ion=args.ion, element=args.element, matrix=args.matrix)
     srv.on_ready = lambda url: (sys.stdout.write(f"rixsim view: {url}  (Ctrl-C stops)\n"), sys.stdout.flush())
     srv.serve_forever(open_browser=not args.no_browser)
     return EXIT_OK

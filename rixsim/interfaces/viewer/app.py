@@ -57,6 +57,8 @@ class ViewerConfig:
         Ion when there is no model file.
     element : str
         Element whose tabulated lines place the first windows (optional).
+    matrix : str
+        Axes for files that are bare text matrices (:func:`rixsim.interfaces.viewer.state.parse_matrix_axes`).
     """
 
     files: list
@@ -66,6 +68,7 @@ class ViewerConfig:
     model_file: str = ""
     ion: str = "Ni2+"
     element: str = ""
+    matrix: str = ""
     sessions: list = field(default_factory=list)
 
 
@@ -99,7 +102,7 @@ class Session:
 
     def __init__(self, doc, cfg: ViewerConfig, extra_files: Sequence[str] = ()):
         self.doc, self.cfg = doc, cfg
-        self.items = [S.load_file(f, cfg.guard) for f in [*cfg.files, *extra_files]]
+        self.items = [S.load_file(f, cfg.guard, cfg.matrix) for f in [*cfg.files, *extra_files]]
         self.maps = [it for it in self.items if it.kind == "map"]
         self.axis = "loss" if self.maps and self.maps[0].data.on_loss_axis else "emission"
         self.scale = "sqrt"                    # as the figures of `rixsim rixs`
@@ -172,7 +175,7 @@ class Session:
         except InputError as exc:
             self.open_status.text = f"<span style='color:#b00020'>refused: {_esc(str(exc))}</span>"
             return
-        item = S.load_file(p, self.cfg.guard)
+        item = S.load_file(p, self.cfg.guard, self.cfg.matrix)
         if item.kind == "error":
             self.open_status.text = f"<span style='color:#b00020'>{_esc(item.error)}</span>"
             return

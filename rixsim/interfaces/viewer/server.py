@@ -65,16 +65,19 @@ class ViewerServer:
         Export folder (default: the current directory).
     model_file : str
         Model file of the model panel ('' = an atomic model of ``ion``).
-    ion, element : str
+    ion, element, matrix : str
         See :class:`rixsim.interfaces.viewer.app.ViewerConfig`.
     """
 
     def __init__(self, files: Sequence, *, roots: Sequence | None = None, port: int = 0, out_dir=".",
-                 model_file: str = "", ion: str = "Ni2+", element: str = ""):
+                 model_file: str = "", ion: str = "Ni2+", element: str = "", matrix: str = ""):
         from bokeh.application import Application
         from bokeh.server.server import Server
 
         from rixsim.interfaces.viewer.app import ViewerConfig, build_document
+        from rixsim.interfaces.viewer.state import parse_matrix_axes
+        if matrix:
+            parse_matrix_axes(matrix)          # a bad specification is an error before anything starts
         files = [str(Path(f).expanduser()) for f in files]
         if roots is None:
             roots = [Path(f).expanduser().resolve().parent if not Path(f).is_dir() else Path(f).resolve()
@@ -82,7 +85,7 @@ class ViewerServer:
         self.guard = PathGuard(roots)
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rixsim-view")
         self.config = ViewerConfig(files=files, guard=self.guard, out_dir=str(out_dir), executor=self.executor,
-                                   model_file=model_file, ion=ion, element=element)
+                                   model_file=model_file, ion=ion, element=element, matrix=matrix)
         handler = _handler_class()(lambda doc: build_document(doc, self.config), self.guard)
         self._port_request = int(port)
         self._app = Application(handler)

@@ -110,15 +110,51 @@ class Loaded:
     scan: Scan | None = None
 
 
-def load_file(path, guard: PathGuard | None = None) -> Loaded:
+def parse_matrix_axes(text: str) -> dict:
+    """Axes of a bare text matrix, ``"ROWS=lo:hi:n,COLUMNS=lo:hi:n"`` (eV), e.g. ``"loss=0.5:2:151,
+    excitation=0:12:40"`` → ``{"rows": "loss", "excitation": array, "loss": array}``; one of the two names
+    is ``excitation``, the other ``emission`` or ``loss``."""
+    parts = [p.strip() for p in str(text).split(",") if p.strip()]
+    out: dict = {}
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        for k, part in enumerate(parts):
+            name, rng = part.split("=")
+            lo, hi, n = rng.split(":")
+            name = name.strip()
+            if name not in ("excitation", "emission", "loss") or name in out or int(n) < 2:
+                raise ValueError
+            out[name] = np.linspace(float(lo), float(hi), int(n))
+            if k == 0:
+                out["rows"] = name
+    except ValueError:
+        raise InputError(f"matrix axes {text!r}: expected ROWS=lo:hi:n,COLUMNS=lo:hi:n with the names "
+                         "excitation and one of emission or loss, e.g. 'loss=0.5:2:151,excitation=0:12:40'") from None
+    if "excitation" not in out:
+        raise InputError(f"matrix axes {text!r}: one axis must be excitation")
+    return out
+
+
+def load_file(path, guard: PathGuard | None = None, matrix: str = "") -> Loaded:
     """Read ``path`` with :func:`rixsim.io.read_any`; a failure becomes a :class:`Loaded` of kind
-    ``"error"`` carrying the reader's one-line message (never an exception)."""
-    from rixsim.io import read_any
+    ``"error"`` carrying the reader's one-line message (never an exception).
+
+    ``matrix`` (:func:`parse_matrix_axes`) reads a file that ``read_any`` cannot read as a bare text
+    matrix with those axes (:func:`rixsim.io.read_map_text`), e.g. a published map stored without axes."""
+    from rixsim.io import read_any, read_map_text
     from rixsim.io.als import AlsRixsScan
     name = Path(str(path)).name
     try:
         p = guard.check(path) if guard is not None else Path(str(path))
-        data = read_any(p)
+        try:
+            data = read_any(p)
+        except InputError:
+            if not matrix:
+                raise
+            ax = parse_matrix_axes(matrix)
+            second = "loss" if "loss" in ax else "emission"
+            data = read_map_text(p, excitation=ax["excitation"], rows=ax["rows"], **{second: ax[second]})
     except (RixsimError, OSError, ValueError) as exc:
         return Loaded(str(path), name, "error", error=" ".join(str(exc).split()) or type(exc).__name__)
     if isinstance(data, AlsRixsScan):
