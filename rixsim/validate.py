@@ -80,7 +80,7 @@ def intensities(values, name: str = "intensity", allow_negative: bool = False) -
     bad = ~np.isfinite(arr)
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise InputError(f"{name} has a non-finite value at index {idx}; mask or remove it first")
+        raise InputError(f"{name} has a non-finite value {arr[idx]} at index {idx}; mask or remove it first")
     if not allow_negative and (arr < 0).any():
         idx = tuple(int(i) for i in np.argwhere(arr < 0)[0])
         raise InputError(f"{name} has a negative value {arr[idx]} at index {idx}")
@@ -158,8 +158,16 @@ def integer(value, name: str, *, lo: int | None = None, hi: int | None = None, c
     if choices is not None and i not in choices:
         raise InputError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
     if (lo is not None and i < lo) or (hi is not None and i > hi):
-        raise InputError(f"{name} must be in {_range_text(lo, hi)}; got {value!r}")
+        both = lo is not None and hi is not None
+        raise InputError(f"{name} must be {'in ' if both else ''}{_range_text(lo, hi)}; got {value!r}")
     return i
+
+
+def flag(value, name: str) -> bool:
+    """``value`` as a bool: True/False (numpy bools too) only — a string such as ``"no"`` is truthy, so refuse it."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise InputError(f"{name} must be True or False; got {value!r}")
 
 
 def finite_array(values, name: str, shape: tuple | None = None, dtype=float) -> np.ndarray:
@@ -312,6 +320,28 @@ def rixs_axes_near(transitions, excitation: np.ndarray, loss: np.ndarray | None,
     elif loss is not None and (loss[-1] < -margin or loss[0] > max_loss + margin):
         suspicious(f"loss {loss[0]:g}…{loss[-1]:g} eV lies farther than {margin:g} eV from every final state "
                    f"(0…{max_loss:g} eV), so the map is (nearly) zero; loss is relative (excitation − emission)",
+                   stacklevel=stacklevel - 1)
+
+
+#: where an L2,3 map can hold signal without its eigenstates known: resonances from 15 eV below to 35 eV
+#: above the edge offset (L3 multiplets to the L2 tail), losses up to 30 eV (d–d and charge-transfer)
+_EDGE_SPAN = (-15.0, 35.0)
+_MAX_LOSS = 30.0
+
+
+def edge_axes_near(edge_offset: float, excitation: np.ndarray, loss: np.ndarray | None,
+                   emission: np.ndarray | None, margin: float = 30.0, stacklevel: int = 5) -> None:
+    """:func:`rixs_axes_near` for a map computed from a model without its eigenstates (the Krylov engine):
+    the same warnings against the edge offset and generous spans (:data:`_EDGE_SPAN`, :data:`_MAX_LOSS`)."""
+    lo, hi = edge_offset + _EDGE_SPAN[0], edge_offset + _EDGE_SPAN[1]
+    if not axis_near(excitation, lo, hi, "excitation", "the edge of this model", margin, stacklevel):
+        return
+    if emission is not None:
+        axis_near(emission, float(excitation[0]) - _MAX_LOSS, float(excitation[-1]), "emission",
+                  "every emission of these excitation energies", margin, stacklevel)
+    elif loss is not None and (loss[-1] < -margin or loss[0] > _MAX_LOSS + margin):
+        suspicious(f"loss {loss[0]:g}…{loss[-1]:g} eV lies farther than {margin:g} eV from every final state "
+                   f"(0…{_MAX_LOSS:g} eV), so the map is (nearly) zero; loss is relative (excitation − emission)",
                    stacklevel=stacklevel - 1)
 
 

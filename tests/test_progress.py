@@ -189,3 +189,55 @@ def test_the_cli_says_it_started_before_the_numerical_modules_load(tmp_path):
     assert lines[0].startswith("rixsim xas: starting"), proc.stderr
     assert lines[1] == "kernels compiled: 0", proc.stderr
     assert int(lines[-1].split(": ")[1]) > 0, proc.stderr        # the spy sees compiled kernels
+
+
+def test_a_measured_fit_logs_evaluations_and_chi2(no_terminal):
+    from rixsim.analysis.measured import (
+        ClusterAbsorption,
+        DetectionChannel,
+        MeasuredModel,
+        MeasuredScan,
+        SampleSpec,
+        fit_measured,
+    )
+    from rixsim.results import Spectrum
+    made, caplog = no_terminal
+    e = np.linspace(846.0, 878.0, 129)
+    sample = SampleSpec("NiO", 6.67, "Ni", thickness_nm=120.0, packing=0.6, incidence_deg=50.0, exit_deg=30.0)
+    model = MeasuredModel(ClusterAbsorption("Ni2+"), {"tey": DetectionChannel("TEY")}, sample=sample)
+    truth = {"tendq": 1.1, "white_line_area": 14.0, "step_height": 1.2, "tey_scale": 2.0e5, "tey_bg0": 400.0,
+             "tey_bg1": 50.0}
+    y = np.random.default_rng(2).poisson(model.predict(e, truth)["tey"].intensity).astype(float)
+    res = fit_measured(MeasuredScan({"tey": Spectrum(e, y)}), model, start=truth, vary=["white_line_area"],
+                       sigma="poisson")
+    fits = [c for c in made if c.desc.startswith("measured fit")]
+    assert [c.desc for c in fits] == ["measured fit", "measured fit (Poisson stage)"]
+    assert 0 < sum(c.n for c in fits) <= res.n_evaluations
+    lines = _lines(caplog, "measured fit")
+    assert lines[0].startswith("measured fit: ") and "free parameters, 129 points in 1 data sets" in lines[0]
+    assert any(" eval done after " in ln and "χ² = " in ln for ln in lines), lines
+
+
+def test_a_serial_sweep_logs_points_and_its_maps_stay_quiet(no_terminal):
+    from rixsim.interfaces.sweep import sweep
+    made, caplog = no_terminal
+    tr = rixsim.atomic_model("Ni2+", tendq=1.0).transitions(10.0)
+
+    def one_map(fwhm):
+        time.sleep(0.005)
+        return rixsim.rixs_map(tr, np.linspace(850.0, 858.0, 20), loss=np.linspace(-0.5, 4.0, 50),
+                               resolution_fwhm=fwhm)
+    sweep(one_map, {"fwhm": [0.1, 0.2, 0.3, 0.4]})
+    (c,) = [c for c in made if c.desc == "sweep"]
+    assert c.total == 4 and c.n == 4
+    assert any("/4 point done after" in ln for ln in _lines(caplog, "sweep: "))
+    assert not _lines(caplog, "RIXS map")                 # nested in the sweep: DEBUG only
+
+
+def test_lanczos_xas_counts_its_continued_fractions(no_terminal):
+    made, caplog = no_terminal
+    m = rixsim.atomic_model("Ni2+", tendq=1.0)
+    rixsim.xas(m, np.arange(845.0, 880.0, 0.05), method="lanczos", temperature_k=0.0)
+    (c,) = [c for c in made if c.desc == "Lanczos XAS"]
+    assert c.total == c.n >= 3                             # ≥ 1 ground state × 3 polarisation components
+    assert _lines(caplog, "Lanczos XAS: ")[0].startswith("Lanczos XAS: ")

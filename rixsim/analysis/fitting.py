@@ -55,7 +55,11 @@ Eigensystems are cached on the Hamiltonian parameter values (``cache_size``).  `
 compares this with :class:`ClusterModel` rebuilding its operators and with a naive rebuild per evaluation.
 The blocks are small (≲ 300 states for d⁵), where a multi-threaded BLAS on a busy machine is far slower than
 one thread (Fe³⁺, 2 cores at load 15: 7.4 s per eigensystem with OpenBLAS's default threads, 0.3 s with
-``OPENBLAS_NUM_THREADS=1``): on a shared machine run fits with one BLAS thread.
+``OPENBLAS_NUM_THREADS=1``): on a shared machine run fits with one BLAS thread — ``blas_threads=1`` of
+:func:`fit_xas`, :func:`fit_rixs_map` and :func:`rixsim.analysis.measured.fit_measured` does it for the fit
+alone (threadpoolctl; the environment variable is read only once, when numpy loads, so setting it inside a
+running program has no effect).  The default ``None`` leaves BLAS as it is, because larger charge-transfer
+blocks (thousands of states) do gain from threads on an idle machine.
 
 Weights and uncertainties
 -------------------------
@@ -163,7 +167,7 @@ class FitModel:
             raise InputError(f"n_ligand_holes must be 1 or 2; got {n_ligand_holes!r}")
         self.ion = ion
         self.symmetry = symmetry
-        self.charge_transfer = bool(charge_transfer)
+        self.charge_transfer = validate.flag(charge_transfer, "charge_transfer")
         self.n_ligand_holes = int(n_ligand_holes)
         self.temperature_k = validate.nonnegative(temperature_k, "temperature_k", "K")
         self.max_initial_energy = max_initial_energy
@@ -579,9 +583,14 @@ def _parameters(model: FitModel, kind: str, start, vary):
         if vary is not None:
             raise InputError("give bounds and vary flags in the lmfit.Parameters, not in vary=")
         return params
+    if start is not None and not isinstance(start, Mapping):
+        raise InputError(f"start must be a mapping of parameter name → value; got {start!r}")
     start = dict(start or {})
     if isinstance(vary, Mapping):
         bounds = dict(vary)
+    elif isinstance(vary, (str, bytes)) or (vary is not None and not hasattr(vary, "__iter__")):
+        raise InputError(f"vary must be a list of parameter names or a mapping name → (min, max); got {vary!r} "
+                         f"(one name: vary=[{vary!r}])")
     else:
         bounds = {nm: None for nm in (vary or ())}
     for nm in list(start) + list(bounds):
@@ -589,7 +598,7 @@ def _parameters(model: FitModel, kind: str, start, vary):
             raise InputError(f"unknown {kind} fit parameter {nm!r} for {model.ion} in {model.symmetry}"
                              f"{' with charge transfer' if model.charge_transfer else ''}; allowed: {list(allowed)}")
     values = dict(defaults)
-    values.update({k: float(v) for k, v in start.items()})
+    values.update({k: validate.number(v, f"start value of {k}", allow_inf=True) for k, v in start.items()})
     missing = [nm for nm in bounds if nm not in values]
     if missing:
         raise InputError(f"vary names {missing} without a starting value; give them in start=")
@@ -606,10 +615,14 @@ def _parameters(model: FitModel, kind: str, start, vary):
                 lo_b, hi_b = b
             except (TypeError, ValueError):
                 raise InputError(f"bounds of {nm} must be (min, max) with None for open; got {b!r}") from None
-            lo = lo if lo_b is None else float(lo_b)
-            hi = hi if hi_b is None else float(hi_b)
+            lo = lo if lo_b is None else validate.number(lo_b, f"lower bound of {nm}", allow_inf=True)
+            hi = hi if hi_b is None else validate.number(hi_b, f"upper bound of {nm}", allow_inf=True)
             if not lo < hi or not lo <= val <= hi:
                 raise InputError(f"bounds of {nm} must satisfy min < max and contain the start {val}; got {b!r}")
+        elif not lo <= val:          # a negative width or scale would be clipped to 0 by the optimiser, unseen
+            raise InputError(f"start value of {nm} must be >= {lo:g}; got {val!r}")
+        if nm in validate.MODEL_RANGES and nm != "temperature_k":
+            validate.model_parameter(val, nm)      # a crystal field of 10⁶ eV is never what was meant
         params.add(nm, value=val, vary=nm in bounds, min=lo, max=hi)
     return params
 
@@ -617,6 +630,34 @@ def _parameters(model: FitModel, kind: str, start, vary):
 def _nonnegative(name: str) -> bool:
     """Widths, every scale factor (``scale`` included) and the edge-step height are kept ≥ 0."""
     return name in _WIDTH_NAMES or name == "scale" or name.endswith("_scale") or name == "edge_step"
+
+
+def _fit_options(max_nfev, method, scale_covar, allow_negative) -> int | None:
+    """Checked optimiser options shared by the model fits: ``max_nfev`` (an integer >= 1 or None), ``method``
+    (a method lmfit knows: an unknown name would silently fall back to another), the two flags."""
+    import lmfit
+    if scale_covar is not None:
+        validate.flag(scale_covar, "scale_covar")
+    validate.flag(allow_negative, "allow_negative")
+    known = set(getattr(lmfit.minimizer, "SCALAR_METHODS", {})) | {
+        "leastsq", "least_squares", "differential_evolution", "brute", "basinhopping", "ampgo", "shgo",
+        "dual_annealing", "emcee", "nelder", "lbfgsb", "powell", "cg", "newton", "cobyla", "bfgs", "tnc",
+        "trust-ncg", "trust-exact", "trust-krylov", "trust-constr", "dogleg", "slsqp"}
+    if not isinstance(method, str) or method.lower() not in known:
+        raise InputError(f"method must be an lmfit method name such as 'leastsq' or 'least_squares'; "
+                         f"got {method!r}")
+    return None if max_nfev is None else validate.integer(max_nfev, "max_nfev", lo=1)
+
+
+def blas_limit(blas_threads):
+    """A context that limits BLAS/OpenMP threads to ``blas_threads`` (an integer >= 1) for its duration via
+    threadpoolctl, or does nothing for None."""
+    import contextlib
+    if blas_threads is None:
+        return contextlib.nullcontext()
+    n = validate.integer(blas_threads, "blas_threads", lo=1)
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=n)
 
 
 def _minimise(evaluate, params, ydat, sig, scale_covar, max_nfev, method, stage: str = "fit"):
@@ -696,8 +737,12 @@ _WEIGHTING_KIND = {"poisson": "poisson", "user": "given sigma", "unweighted": "u
 def fit_xas(data: Spectrum, model: FitModel, *, start: Mapping[str, float] | None = None, vary=None,
             sigma="poisson", energy_range: tuple[float, float] | None = None, polarization="isotropic",
             scale_covar: bool | None = None, allow_negative: bool = False, max_nfev: int | None = 2000,
-            method: str = "leastsq") -> FitResult:
+            method: str = "leastsq", memory_gb: float | None = None, blas_threads: int | None = None) -> FitResult:
     """Fit model parameters to a measured XAS spectrum.
+
+    ``memory_gb`` (GB; default :func:`rixsim.memory.default_budget_bytes`) bounds the optimiser's arrays (the
+    Jacobian, points × free parameters, and the residuals), refused before the first evaluation.
+    ``blas_threads`` (e.g. 1 on a shared machine) limits BLAS threads during the fit (module notes, Speed).
 
     Parameters
     ----------
@@ -739,12 +784,25 @@ def fit_xas(data: Spectrum, model: FitModel, *, start: Mapping[str, float] | Non
     if not isinstance(model, FitModel):
         raise InputError(f"model must be a FitModel; got {type(model).__name__}")
     counts0 = (model.n_evaluations, model.n_diagonalisations)
+    max_nfev = _fit_options(max_nfev, method, scale_covar, allow_negative)
+    if blas_threads is not None:
+        validate.integer(blas_threads, "blas_threads", lo=1)
     e = validate.energy_axis(data.energy, "data energy", min_points=2)
     y = validate.intensities(data.intensity, "data intensity", allow_negative=allow_negative)
     sig_all, yfit_all, weighting = _sigma(sigma, y)
     mask = validate.energy_window(energy_range, e, min_points=2)
     e, y, yfit, sig = e[mask], y[mask], yfit_all[mask], sig_all[mask]
+    if not np.any(y):
+        raise InputError(f"data intensity is 0 at every one of its {y.size} points in the fit window; "
+                         "nothing to fit")
     params = _parameters(model, "xas", start, vary)
+    from rixsim import memory
+    n_free = sum(p.vary for p in params.values())
+    memory.plan(8 * y.size * (2 * n_free + 8), f"an XAS fit of {y.size} points × {n_free} free parameters",
+                memory_gb)
+    if "edge_offset" in params:     # data in keV, or far from this ion's edge: the fit would find nothing
+        off = float(params["edge_offset"].value)
+        validate.axis_near(e, off - 15.0, off + 30.0, "data energy", f"the {model.ion} L2,3 edge", 30.0)
     if start is None or "scale" not in dict(start) and not _is_lmfit(start):
         _auto_scale(params, lambda v: model.xas(e, v, polarization), yfit, sig)
 
@@ -755,8 +813,9 @@ def fit_xas(data: Spectrum, model: FitModel, *, start: Mapping[str, float] | Non
         return Spectrum(e, evaluate(values), label=f"{model.ion} fit", meta={"values": values})
     kind = "xas"
     fitted = Spectrum(e, y, label=data.label, units=data.units, meta=dict(data.meta))
-    return _run(evaluate, params, model, y, yfit, sig, weighting, scale_covar, max_nfev, method, make_best, counts0,
-                kind, fitted)
+    with blas_limit(blas_threads):
+        return _run(evaluate, params, model, y, yfit, sig, weighting, scale_covar, max_nfev, method, make_best,
+                    counts0, kind, fitted)
 
 
 def _is_lmfit(obj) -> bool:
@@ -782,8 +841,11 @@ def _auto_scale(params, evaluate, y, sig):
 
 def fit_rixs_map(data: RixsMap, model: FitModel, *, start: Mapping[str, float] | None = None, vary=None,
                  sigma="poisson", scale_covar: bool | None = None, allow_negative: bool = False,
-                 max_nfev: int | None = 2000, method: str = "leastsq", **rixs_kwargs) -> FitResult:
+                 max_nfev: int | None = 2000, method: str = "leastsq", memory_gb: float | None = None,
+                 blas_threads: int | None = None, **rixs_kwargs) -> FitResult:
     """Fit model parameters to a whole RIXS map (2-D residual).
+
+    ``memory_gb`` and ``blas_threads`` as in :func:`fit_xas`; ``memory_gb`` is also the budget of each map.
 
     Parameters
     ----------
@@ -812,6 +874,7 @@ def fit_rixs_map(data: RixsMap, model: FitModel, *, start: Mapping[str, float] |
     if not isinstance(model, FitModel):
         raise InputError(f"model must be a FitModel; got {type(model).__name__}")
     counts0 = (model.n_evaluations, model.n_diagonalisations)
+    max_nfev = _fit_options(max_nfev, method, scale_covar, allow_negative)
     for k in ("final_fwhm", "resolution_fwhm", "loss", "emission"):
         if k in rixs_kwargs:
             raise InputError(f"{k} is a fit parameter or set by the data; not a rixs_map keyword here")
@@ -824,6 +887,14 @@ def fit_rixs_map(data: RixsMap, model: FitModel, *, start: Mapping[str, float] |
         raise InputError(f"map intensity has shape {y.shape}; axes need {(exc.size, second.size)}")
     sig, yfit, weighting = _sigma(sigma, y)
     params = _parameters(model, "rixs", start, vary)
+    if blas_threads is not None:
+        validate.integer(blas_threads, "blas_threads", lo=1)
+    from rixsim import memory
+    n_free = sum(p.vary for p in params.values())
+    memory.plan(8 * y.size * (2 * n_free + 8), f"a map fit of {y.size} points × {n_free} free parameters",
+                memory_gb)
+    if memory_gb is not None:
+        rixs_kwargs["memory_gb"] = memory_gb
 
     def evaluate(v):
         return model.rixs(exc, second, v, on_loss_axis=on_loss, **rixs_kwargs)
@@ -836,8 +907,9 @@ def fit_rixs_map(data: RixsMap, model: FitModel, *, start: Mapping[str, float] |
             return RixsMap(exc, None, z, loss=second, label=f"{model.ion} fit", meta={"values": values})
         return RixsMap(exc, second, z, label=f"{model.ion} fit", meta={"values": values})
     kind, fitted = "map", data
-    return _run(evaluate, params, model, y, yfit, sig, weighting, scale_covar, max_nfev, method, make_best, counts0,
-                kind, fitted)
+    with blas_limit(blas_threads):
+        return _run(evaluate, params, model, y, yfit, sig, weighting, scale_covar, max_nfev, method, make_best,
+                    counts0, kind, fitted)
 
 
 def guess_edge_offset(data, model: FitModel, values: Mapping[str, float] | None = None, **rixs_kwargs) -> float:

@@ -569,13 +569,19 @@ class MeasuredModel:
         values = {nm: 0.0 for nm in names}
         values.update({nm: 1.0 for nm in names if nm.endswith("_nonresonant") or "_scale" in nm})
         values.update({k: x for k, x in self.defaults().items() if k in values})
+        if start is not None and not isinstance(start, Mapping):
+            raise InputError(f"start must be a mapping of parameter name → value; got {start!r}")
+        if bounds is not None and not isinstance(bounds, Mapping):
+            raise InputError(f"bounds must be a mapping of parameter name → (min, max); got {bounds!r}")
+        if isinstance(vary, (str, bytes)) or not hasattr(vary, "__iter__"):
+            raise InputError(f"vary must be a sequence of parameter names; got {vary!r} (one name: vary=[{vary!r}])")
         start = dict(start or {})
         bounds = dict(bounds or {})
         vary = tuple(vary)
         for nm in list(start) + list(vary) + list(bounds):
             if nm not in names:
                 raise InputError(f"unknown parameter {nm!r}; allowed: {list(names)}")
-        values.update({k: float(v) for k, v in start.items()})
+        values.update({k: validate.number(v, f"start value of {k}", allow_inf=True) for k, v in start.items()})
         params = lmfit.Parameters()
         for nm in names:
             lo, hi = _default_bounds(nm)
@@ -584,8 +590,8 @@ class MeasuredModel:
                     b_lo, b_hi = bounds[nm]
                 except (TypeError, ValueError):
                     raise InputError(f"bounds of {nm} must be (min, max), None for open; got {bounds[nm]!r}") from None
-                lo = lo if b_lo is None else float(b_lo)
-                hi = hi if b_hi is None else float(b_hi)
+                lo = lo if b_lo is None else validate.number(b_lo, f"lower bound of {nm}", allow_inf=True)
+                hi = hi if b_hi is None else validate.number(b_hi, f"upper bound of {nm}", allow_inf=True)
             val = values[nm]
             if nm == "thickness_nm" and nm in vary and not math.isfinite(val):
                 raise InputError("thickness_nm = inf cannot be fitted; give a finite starting value")
@@ -750,7 +756,8 @@ def _ck23(element: str) -> float:
 def fit_measured(scans, model: MeasuredModel, *, start: Optional[Mapping[str, float]] = None,
                  vary: Sequence[str] = (), bounds: Optional[Mapping[str, tuple]] = None, sigma="data",
                  energy_range: Optional[tuple] = None, separate_scales: bool = False, auto_start: bool = True,
-                 max_nfev: Optional[int] = 4000, method: str = "leastsq", label: str = ""):
+                 max_nfev: Optional[int] = 4000, method: str = "leastsq", label: str = "",
+                 memory_gb: float | None = None, blas_threads: int | None = None):
     """Fit the forward model to one or more scans with one or more channels each, jointly.
 
     Parameters
@@ -777,6 +784,13 @@ def fit_measured(scans, model: MeasuredModel, *, start: Optional[Mapping[str, fl
     max_nfev : int
     method : str
         lmfit method.
+    label : str
+        Label of the result.
+    memory_gb : float, optional
+        Budget (GB) of the optimiser's arrays (Jacobian and residuals), refused before the first evaluation
+        (default :func:`rixsim.memory.default_budget_bytes`).
+    blas_threads : int, optional
+        Limit BLAS threads during the fit (1 on a shared machine; see :mod:`rixsim.analysis.fitting`, Speed).
 
     Returns
     -------
@@ -808,14 +822,28 @@ def fit_measured(scans, model: MeasuredModel, *, start: Optional[Mapping[str, fl
         raise InputError(f"with separate_scales the scan names must be identifiers; got {names}")
     if sigma not in ("data", "poisson", None):
         raise InputError(f"sigma must be 'data', 'poisson' or None; got {sigma!r}")
+    separate_scales = validate.flag(separate_scales, "separate_scales")
+    auto_start = validate.flag(auto_start, "auto_start")
+    from rixsim.analysis.fitting import _fit_options
+    max_nfev = _fit_options(max_nfev, method, None, False)
+    if isinstance(vary, (str, bytes)) or not hasattr(vary, "__iter__"):
+        raise InputError(f"vary must be a sequence of parameter names; got {vary!r} (one name: vary=[{vary!r}])")
+    edge = dict(start or {}).get("edge_offset", model.cluster.defaults().get("edge_offset"))
+    ion = getattr(model.cluster, "ion", "model's")
     sets = []          # (scan index, channel, grid, y, σ)
     for i, s in enumerate(scans):
         for cname, spec in s.channels.items():
             if cname not in model.channels:
                 raise InputError(f"scan {names[i]!r} has channel {cname!r}, which the model does not have "
                                  f"(model channels: {list(model.channels)})")
+            if isinstance(edge, (int, float)):      # keV, or another edge: warn before the absorption tables are asked
+                validate.axis_near(spec.energy, edge - 15.0, edge + 30.0, f"scan {names[i]!r} channel {cname!r} "
+                                   "energy", f"the {ion} L2,3 edge", 30.0)
             mask = validate.energy_window(energy_range, spec.energy, min_points=8)
             e, y = spec.energy[mask], spec.intensity[mask]
+            if not np.any(y):
+                raise InputError(f"scan {names[i]!r} channel {cname!r}: intensity is 0 at every point of the fit "
+                                 "window; nothing to fit")
             if sigma == "data":
                 if spec.sigma is None:
                     raise InputError(f"scan {names[i]!r} channel {cname!r} has no sigma; give Spectrum(sigma=...) "
@@ -835,6 +863,13 @@ def fit_measured(scans, model: MeasuredModel, *, start: Optional[Mapping[str, fl
     lin = [nm for nm in params if "_scale" in nm or "_bg" in nm]
     lin = [nm for nm in lin if not nm.endswith(("slater_scale", "soc_scale")) and (
         any(nm.startswith(f"{s[1]}_") for s in sets))]
+    from rixsim import memory
+    n_free = len(dict.fromkeys(vary + lin)) if auto_start else len(vary)
+    n_pts = sum(st[3].size for st in sets)
+    memory.plan(8 * n_pts * (2 * n_free + 8), f"a measured fit of {n_pts} points × {n_free} free parameters",
+                memory_gb)              # before the first evaluation (the linear start is one)
+    if blas_threads is not None:
+        validate.integer(blas_threads, "blas_threads", lo=1)
     if auto_start:
         vary = list(dict.fromkeys(vary + lin))
         _linear_start(model, params, scans, sets, names, separate_scales, dict(start or {}))
@@ -884,12 +919,14 @@ def fit_measured(scans, model: MeasuredModel, *, start: Optional[Mapping[str, fl
     sig_all = np.concatenate([s[4] for s in sets])
     weighting = {"data": "given sigma", "poisson": "poisson", None: "unit"}[sigma]
     y_first = y_all + np.minimum(y_all, 1.0) if sigma == "poisson" else y_all   # Mighell's χ²γ first stage
-    out = run(params, sig_all, y_first)
-    nfev = out.nfev
-    if sigma == "poisson":
-        sig_all = np.sqrt(np.maximum(np.concatenate(model_all(out.params.valuesdict())), 0.5))
-        out = run(out.params, sig_all, y_all, "measured fit (Poisson stage)")
-        nfev += out.nfev
+    from rixsim.analysis.fitting import blas_limit
+    with blas_limit(blas_threads):
+        out = run(params, sig_all, y_first)
+        nfev = out.nfev
+        if sigma == "poisson":
+            sig_all = np.sqrt(np.maximum(np.concatenate(model_all(out.params.valuesdict())), 0.5))
+            out = run(out.params, sig_all, y_all, "measured fit (Poisson stage)")
+            nfev += out.nfev
     best_v = out.params.valuesdict()
     best = model_all(best_v)
     res = (y_all - np.concatenate(best)) / sig_all

@@ -618,10 +618,33 @@ class Channels:
 def predict_channels(sample: Sample, geometry: Geometry, excitation, resonant_element: str, *,
                      windows: ChannelWindows | None = None, resonant_maps=None, emission=None,
                      line_fwhm: float = 1.0, electron_escape_nm: float = DEFAULT_ELECTRON_ESCAPE_NM,
-                     min_line_energy_ev: float = 100.0, shell_resolved_yields: bool = True) -> Channels:
+                     min_line_energy_ev: float = 100.0, shell_resolved_yields: bool = True,
+                     memory_gb: float | None = None) -> Channels:
     """All six channels of a TM L-edge scan: the detected map (:func:`detected_map`) cut by ``windows``
-    (default :func:`default_windows` of ``resonant_element`` with O Kα for iPFY) plus :func:`tey`."""
+    (default :func:`default_windows` of ``resonant_element`` with O Kα for iPFY) plus :func:`tey`.
+
+    ``excitation`` is in eV (absolute); an axis far from the element's L3 edge (keV, say) warns with
+    :class:`~rixsim.errors.SuspiciousInputWarning`.  ``memory_gb`` (GB; default
+    :func:`rixsim.memory.default_budget_bytes`) bounds the detected map and its per-layer parts, refused
+    before any work when over the budget.
+    """
+    from rixsim import memory
     _check_element(resonant_element)
+    exc_ax = validate.energy_axis(excitation, "excitation")
+    l3 = float(xraydb.xray_edge(resonant_element, "L3").energy)
+    validate.axis_near(exc_ax, l3 - 15.0, l3 + 40.0, "excitation", f"the {resonant_element} L2,3 edge", 30.0,
+                       stacklevel=3)
+    if emission is not None:
+        n_emi = np.size(emission)
+    elif isinstance(sample, Sample):
+        n_emi = _default_emission_axis(sample, exc_ax, validate.number(min_line_energy_ev, "min_line_energy_ev",
+                                                                       "eV", lo=0.0),
+                                       validate.width(line_fwhm, "line_fwhm", allow_zero=False)).size
+    else:
+        n_emi = 1
+    n_layers = len(getattr(sample, "layers", ())) or 1
+    memory.plan(8 * exc_ax.size * n_emi * (4 + 2 * n_layers),
+                f"detected channels of {exc_ax.size} excitation × {n_emi} emission energies", memory_gb)
     if isinstance(sample, Sample) and resonant_element not in sample.elements:
         raise InputError(f"resonant_element {resonant_element!r} is not in the sample (elements: "
                          f"{', '.join(sample.elements)})")

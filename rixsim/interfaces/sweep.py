@@ -29,16 +29,18 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 import numpy as np
 
+from rixsim import memory, validate
 from rixsim.errors import InputError
-from rixsim.progress import progress as _progress
+from rixsim.progress import counter as _counter
 from rixsim.results import RixsMap, Spectrum
 
-__all__ = ["sweep", "SweepResult", "grid_points"]
+__all__ = ["SweepResult", "grid_points", "sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -143,17 +145,74 @@ class _Call:
         return self.function(**kwargs)
 
 
-def _run(function, points, executor, show) -> list:
-    bar = dict(desc="sweep", total=len(points), unit="point", requested=show)
-    if executor is None:
-        return [function(**kw) for kw in _progress(points, **bar)]
-    if hasattr(executor, "submit"):
-        futures = [executor.submit(function, **kw) for kw in points]
-        return [f.result() for f in _progress(futures, **bar)]
-    if hasattr(executor, "map"):
-        return list(_progress(executor.map(_Call(function), points), **bar))
-    raise InputError(f"executor must have .submit or .map (concurrent.futures style); got "
-                     f"{type(executor).__name__}")
+def _check_callable(function, dims, executor) -> None:
+    """Refuse before any work: grid names the function does not take, and a function a process pool cannot
+    send to its workers (a lambda or a local function; its pickling error would come from deep inside)."""
+    import inspect
+    import pickle
+    try:
+        sig = inspect.signature(function)
+    except (TypeError, ValueError):       # builtins without a signature: nothing to check
+        sig = None
+    if sig is not None and not any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        takes = [n for n, p in sig.parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        unknown = [d for d in dims if d not in takes]
+        if unknown:
+            raise InputError(f"grid parameter(s) {unknown} are not arguments of "
+                             f"{getattr(function, '__qualname__', function)!s}; it takes {takes}")
+    from concurrent.futures import ProcessPoolExecutor
+    if isinstance(executor, ProcessPoolExecutor):
+        try:
+            pickle.dumps(function)
+        except Exception as exc:          # noqa: BLE001 - pickling fails with several exception types
+            raise InputError(f"function {getattr(function, '__qualname__', function)!s} cannot be sent to a "
+                             f"process pool ({exc}); define it at module level (or use functools.partial of "
+                             "one), or use a thread executor") from None
+
+
+def _plan_results(first, n_points: int, memory_gb) -> None:
+    """The stacked results are about n_points × the first result's arrays (twice: the list and the stack)."""
+    def nbytes(x):
+        if isinstance(x, np.ndarray):
+            return x.nbytes
+        if isinstance(x, Spectrum):
+            return x.energy.nbytes + x.intensity.nbytes
+        if isinstance(x, RixsMap):
+            return x.intensity.nbytes * (2 if x.elastic is not None else 1)
+        if isinstance(x, Mapping):
+            return sum(nbytes(v) for v in x.values())
+        return 8
+    memory.plan(2 * n_points * nbytes(first), f"a sweep of {n_points} points stacking results of "
+                f"{memory.format_bytes(nbytes(first))} each", memory_gb)
+
+
+def _run(function, points, executor, show, memory_gb=None) -> list:
+    bar = {"desc": "sweep", "total": len(points), "unit": "point", "requested": show}
+    if executor is not None and not hasattr(executor, "submit") and not hasattr(executor, "map"):
+        raise InputError(f"executor must have .submit or .map (concurrent.futures style); got "
+                         f"{type(executor).__name__}")
+    with _counter(**bar) as c:
+        # the first point alone: its result fixes the memory the whole sweep will need, checked before the rest
+        first = function(**points[0]) if executor is None else (
+            executor.submit(function, **points[0]).result() if hasattr(executor, "submit")
+            else next(iter(executor.map(_Call(function), points[:1]))))
+        c.update(1)
+        _plan_results(first, len(points), memory_gb)
+        rest = points[1:]
+        out = [first]
+        if executor is None:
+            for kw in rest:
+                out.append(function(**kw))
+                c.update(1)
+        elif hasattr(executor, "submit"):
+            for f in [executor.submit(function, **kw) for kw in rest]:
+                out.append(f.result())
+                c.update(1)
+        else:
+            for r in executor.map(_Call(function), rest):
+                out.append(r)
+                c.update(1)
+    return out
 
 
 def _same_axis(a: np.ndarray, b: np.ndarray) -> bool:
@@ -207,7 +266,7 @@ def _stack(results: list, shape: tuple) -> tuple[str, dict, dict, dict]:
 
 
 def sweep(function: Callable[..., Any], grid: Mapping[str, Any], executor=None,
-          progress: Optional[bool] = False) -> SweepResult:
+          progress: bool | None = None, memory_gb: float | None = None) -> SweepResult:
     """Evaluate ``function(**point)`` at every point of the Cartesian product of ``grid`` and stack the results.
 
     Parameters
@@ -220,8 +279,12 @@ def sweep(function: Callable[..., Any], grid: Mapping[str, Any], executor=None,
     executor : optional
         ``concurrent.futures``-style executor (``.submit`` → future with ``.result()``, e.g.
         ``ProcessPoolExecutor`` or a Dask ``distributed.Client``), or an object with ``.map``.  None: serial.
-    progress : bool
-        Show a tqdm bar over the points (only when stderr is a terminal).
+    progress : bool or None
+        Progress over the points (:mod:`rixsim.progress`): None (default) or True a bar when stderr is a
+        terminal, else a log line every few seconds; False none.
+    memory_gb : float, optional
+        Budget (GB) of the stacked results, checked after the first point and before the others (default:
+        :func:`rixsim.memory.default_budget_bytes`).
 
     Returns
     -------
@@ -236,10 +299,15 @@ def sweep(function: Callable[..., Any], grid: Mapping[str, Any], executor=None,
     if not callable(function):
         raise InputError(f"function must be callable; got {function!r}")
     dims, axes, points = grid_points(grid)
+    if progress is not None:
+        validate.flag(progress, "progress")
+    if memory_gb is not None:
+        memory.budget_bytes(memory_gb)
+    _check_callable(function, dims, executor)
     shape = tuple(axes[d].size for d in dims)
     log.info("sweep of %s over %s: %d points%s", getattr(function, "__name__", function), dict(zip(dims, shape)),
              len(points), "" if executor is None else f" on {type(executor).__name__}")
-    results = _run(function, points, executor, progress)
+    results = _run(function, points, executor, progress, memory_gb)
     kind, data, coords, meta = _stack(results, shape)
     meta = {"function": getattr(function, "__qualname__", repr(function)), **meta}
     return SweepResult(dims, axes, data, coords, kind, meta)

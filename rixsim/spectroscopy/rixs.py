@@ -419,11 +419,17 @@ def rixs_map(transitions: EdgeTransitions, excitation, *, loss=None, emission=No
     """
     if method not in ("auto", "dense", "krylov"):
         raise InputError(f"method must be 'auto', 'dense' or 'krylov'; got {method!r}")
+    elastic = validate.flag(elastic, "elastic")
+    if progress is not None:
+        validate.flag(progress, "progress")
     if not isinstance(transitions, EdgeTransitions) and hasattr(transitions, "dipole_operators"):
         from rixsim.spectroscopy import krylov as _krylov
         model = transitions
         t_k = 0.0 if temperature_k is None else validate.nonnegative(temperature_k, "temperature_k", "K")
         if method == "krylov" or (method == "auto" and model.basis(True).dim > _krylov.DENSE_LIMIT):
+            # the dense engine's axis, grid and width checks (and its warnings) before the Krylov engine starts
+            exc_c, loss_c, emi_c, _, _ = _map_axes(excitation, loss, emission, final_fwhm, resolution_fwhm)
+            validate.edge_axes_near(float(model.edge_offset), exc_c, loss_c, emi_c)
             return _krylov.krylov_rixs_map(
                 model, excitation, loss=loss, emission=emission, geometry=geometry,
                 polarization_in=polarization_in, polarization_out=polarization_out, powder=powder,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rixsim import validate
+from rixsim import memory, progress, validate
 from rixsim.cluster.transitions import EdgeTransitions
 from rixsim.errors import InputError
 from rixsim.results import Spectrum
@@ -167,13 +167,23 @@ def xas(source, energies, polarization="isotropic", temperature_k: float = 0.0, 
                         meta={"polarization": str(polarization), "temperature_k": float(temperature_k),
                               "gauss_fwhm": gauss, "lorentz_fwhm": lorentz_fwhm, "model": source.name, **info})
     if is_model and method == "lanczos":
+        steps = validate.integer(lanczos_steps, "lanczos_steps", lo=1)
+        dim = source.basis(True).dim
+        # Lanczos vectors and coefficients in the core-excited sector, the complex resolvent temporaries on the axis
+        memory.plan(16 * (4 * dim + 2 * steps) + 16 * 6 * axis.size,
+                    f"Lanczos XAS on {axis.size} energies ({dim} core-excited states, {steps} steps)", memory_gb)
         intensity = _xas_lanczos(source, axis, polarization_vector(polarization), float(temperature_k),
-                                 lorentz_fwhm, validate.integer(lanczos_steps, "lanczos_steps", lo=1), gauss)
+                                 lorentz_fwhm, steps, gauss)
         return Spectrum(axis, intensity,
                         label=f"{source.name} XAS ({polarization})",
                         meta={"polarization": str(polarization), "temperature_k": float(temperature_k),
                               "gauss_fwhm": gauss, "lorentz_fwhm": lorentz_fwhm, "model": source.name,
                               "method": "lanczos"})
+    if is_model and not all(("E", h) in getattr(source, "_cache", {}) for h in (False, True)):
+        # dense eigenvectors of both sectors (complex, with LAPACK's workspace) before diagonalising
+        dims = [source.basis(h).dim for h in (False, True)]
+        memory.plan(3 * 16 * sum(d * d for d in dims), f"dense XAS: diagonalising sectors of {dims[0]} and "
+                    f"{dims[1]} states (method='lanczos' needs far less)", memory_gb)
     sticks = xas_sticks(source, polarization, temperature_k)
     if sticks.energy.size:
         validate.axis_near(axis, sticks.energy.min(), sticks.energy.max(), "energies", "every absorption line", 30.0)
@@ -224,10 +234,15 @@ def _xas_lanczos(model, axis, eps, temperature_k, lorentz_fwhm, steps, gauss_fwh
     else:
         shifts, wq = np.zeros(1), np.ones(1)
     out = np.zeros(axis.size)
-    for eg, vg, wg in zip(e_g, v_g.T, w_g):
-        for op in ops:
-            a, b, n2 = lanczos_coefficients(h_m, op @ vg, n_iter=steps)
-            for s, q in zip(shifts, wq):
-                z = axis - s - model.edge_offset + eg + 0.5j * np.interp(axis - s, axis, width)
-                out += q * wg * scale * (-continued_fraction(a, b, n2, z).imag / np.pi)
+    # one continued fraction per populated initial state and polarisation component
+    with progress.counter("Lanczos XAS", total=e_g.size * len(ops), unit="continued fractions", requested=None,
+                          start=f"{e_g.size} initial state(s) × {len(ops)} component(s), {steps} steps on "
+                                f"{h_m.shape[0]} core-excited states") as bar:
+        for eg, vg, wg in zip(e_g, v_g.T, w_g):
+            for op in ops:
+                a, b, n2 = lanczos_coefficients(h_m, op @ vg, n_iter=steps)
+                for s, q in zip(shifts, wq):
+                    z = axis - s - model.edge_offset + eg + 0.5j * np.interp(axis - s, axis, width)
+                    out += q * wg * scale * (-continued_fraction(a, b, n2, z).imag / np.pi)
+                bar.update(1)
     return out
