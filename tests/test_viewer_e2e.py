@@ -25,6 +25,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 NIPS3 = SHARED / "nips3-ni-l3-rixs" / "NiPS3v2.numpy"
+FE_SCAN = SHARED / "fe-l23-xmcd-i06" / "236463.dat"
 
 
 def _unavailable() -> str:
@@ -525,6 +526,45 @@ def test_the_measured_nips3_map_with_matrix_axes(browser, tmp_path):
         _eventually(check)
         assert _model(pg, "slider_edge_offset", "m.value") == 6.0
         _shot(pg, tmp_path, "nips3_measured")
+    finally:
+        pg.close()
+        srv.stop()
+
+
+@pytest.mark.skipif(not FE_SCAN.exists(), reason="the measured Fe L2,3 scans (../shared/data) are not present")
+def test_a_measured_fe_scan_under_an_fe3_model(browser, tmp_path):
+    """A measured I06-1 Fe L2,3 scan (SRS; C1 = TEY, C2 = I0 per the data's README): the model is overlaid on
+    the chosen channel ÷ monitor, which is C1 / C2 of rixsim.io.read_any, and the model trace is FitModel.xas
+    of Fe3+ for the page's sliders."""
+    from rixsim.analysis.fitting import FitModel
+    from rixsim.interfaces.viewer.server import ViewerServer
+    from rixsim.io import read_any
+    scan = read_any(FE_SCAN)
+    srv = ViewerServer([str(FE_SCAN)], ion="Fe3+", out_dir=str(tmp_path)).start_in_thread()
+    pg = browser.new_page(viewport={"width": 1500, "height": 1100})
+    try:
+        pg.goto(srv.url)
+        _wait_text(pg, "model_status", "done", 120_000)
+        assert _model(pg, "model_channel", "m.value") == "236463.dat:C1"
+        _set(pg, "model_monitor", "value", "C2")
+        want = np.asarray(scan["C1"]) / np.asarray(scan["C2"])
+
+        def check():
+            _close(_source(pg, "measured_xas")["y"], want)
+            got = _source(pg, "model_xas")
+            assert len(got["raw"]) == scan.energy.size
+            values = pg.evaluate("""() => { const out = {};
+                for (const m of Bokeh.documents[0].all_models) {
+                    if (m.name && m.name.startsWith('slider_')) out[m.name.slice(7)] = m.value; }
+                return out; }""")
+            fm = FitModel("Fe3+", temperature_k=300.0)
+            v = {k: x for k, x in values.items() if k in fm.allowed_parameters("xas")}
+            v.update(scale=1.0, background=0.0, background_slope=0.0)
+            y = fm.xas(scan.energy, v)
+            _close(got["raw"], y)
+            _close(got["y"], float(y @ want / (y @ y)) * y)
+        _eventually(check, 60.0)
+        _shot(pg, tmp_path, "fe_scan_model")
     finally:
         pg.close()
         srv.stop()

@@ -517,7 +517,7 @@ class Session:
                 f.line(it.data.energy, it.data.intensity, legend_label=it.name, color=Category10_10[k % 10])
                 k += 1
             else:
-                for ch in it.data.names:
+                for ch in _signal_channels(it.data):
                     y = np.asarray(it.data[ch], float)
                     if np.ptp(y) > 0:
                         m = np.max(np.abs(y))
@@ -526,7 +526,9 @@ class Session:
                         k += 1
         f.xaxis.axis_label = "Photon energy (eV)"
         f.legend.click_policy = "hide"
-        return column(Div(text="<h3>Spectra</h3>"), f)
+        f.add_layout(f.legend[0], "right")
+        return column(Div(text="<h3>Spectra</h3><p>Scan channels that only count or repeat the energy "
+                               "(monotonic columns) are left out of the plot.</p>"), f)
 
     # ---------------------------------------------------------------------------------------- model
     def _model_section(self):
@@ -559,9 +561,18 @@ class Session:
             else:
                 targets += [f"{it.name}:{c}" for c in it.data.names]
         monitors = ["none"] + sorted({c for it in self.scans if it.kind == "scan" for c in it.data.names})
-        self.model_channel = Select(title="measured absorption", options=targets,
-                                    value="PFY" if self.maps else targets[0], width=220, name="model_channel")
-        self.model_monitor = Select(title="÷ monitor (scans)", options=monitors, value="none", width=120,
+        first = "PFY" if self.maps else targets[0]
+        monitor = "none"
+        if not self.maps:
+            it = self.scans[0]
+            if it.kind == "scan":
+                sig = _signal_channels(it.data)
+                mon = it.data.resolve("I0") if "I0" in it.data.aliases or "I0" in it.data.names else ""
+                first = f"{it.name}:{next((c for c in sig if c != mon), sig[0] if sig else it.data.names[0])}"
+                monitor = mon or "none"
+        self.model_channel = Select(title="measured absorption", options=targets, value=first, width=220,
+                                    name="model_channel")
+        self.model_monitor = Select(title="÷ monitor (scans)", options=monitors, value=monitor, width=120,
                                     name="model_monitor")
         self.model_channel.on_change("value", lambda a, o, n: self._request_model())
         self.model_monitor.on_change("value", lambda a, o, n: self._request_model())
@@ -799,6 +810,16 @@ class Session:
 
 
 MODEL_MAP = "model map"
+
+
+def _signal_channels(scan) -> list:
+    """A scan's channels that are not monotonic (an index or an energy column repeats the scan axis)."""
+    out = []
+    for ch in scan.names:
+        d = np.diff(np.asarray(scan[ch], float))
+        if not (np.all(d > 0) or np.all(d < 0)):
+            out.append(ch)
+    return out
 
 
 def _tooltips(axis: str) -> list:
