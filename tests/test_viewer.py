@@ -317,7 +317,12 @@ def test_export_writes_atomically_and_never_silently_overwrites(tmp_path, exampl
     kw = {"spec": spec, "values": {"tendq": 1.1, "edge_offset": 858.0}, "windows": wins, "cuts": cuts,
           "channels": chans, "source": "example", "rmap": example}
     written = S.export_view(tmp_path, "run1", **kw)
-    assert sorted(p.name for p in written) == ["run1.toml", "run1_channels.csv", "run1_view.h5", "run1_view.toml"]
+    assert sorted(p.name for p in written) == ["run1.toml", "run1_channels.csv", "run1_cut_emission.csv",
+                                               "run1_cut_excitation.csv", "run1_cut_loss.csv", "run1_view.h5",
+                                               "run1_view.toml"]
+    from rixsim.io import read_spectrum
+    cut = read_spectrum(tmp_path / "run1_cut_emission.csv")
+    np.testing.assert_array_equal(cut.intensity, cuts["emission"].intensity)
     table = np.loadtxt(tmp_path / "run1_channels.csv", delimiter=",", skiprows=2)
     np.testing.assert_array_equal(table[:, 2], chans["PFY"].intensity)
     with h5py.File(tmp_path / "run1_view.h5") as f:

@@ -725,7 +725,8 @@ def export_view(out_dir, stem: str, *, spec: ModelSpec | None, values: Mapping[s
 
     Files: ``<stem>.toml`` (a model file of the slider values, :func:`model_file_text`; only with a model),
     ``<stem>_view.toml`` (windows, cut positions, source, model values), ``<stem>_channels.csv`` (excitation
-    and each channel that could be computed) and ``<stem>_view.h5`` (channels, cuts, windows, values).
+    and each channel that could be computed), ``<stem>_cut_<emission|loss|excitation>.csv`` (each cut, as
+    :func:`rixsim.io.write_spectrum_csv`) and ``<stem>_view.h5`` (channels, cuts, windows, values).
     """
     import h5py
 
@@ -738,12 +739,14 @@ def export_view(out_dir, stem: str, *, spec: ModelSpec | None, values: Mapping[s
     names = {"view": out / f"{stem}_view.toml", "csv": out / f"{stem}_channels.csv", "h5": out / f"{stem}_view.h5"}
     if spec is not None:
         names["model"] = out / f"{stem}.toml"
+    cut_spectra = {k: s for k, s in cuts.items() if isinstance(s, Spectrum)}
+    for k in cut_spectra:
+        names[f"cut_{k}"] = out / f"{stem}_cut_{k}.csv"
     taken = [p for p in names.values() if p.exists()]
     if taken and not overwrite:
         raise FileExistsRefusal(f"'{taken[0]}' exists" + (f" (and {len(taken) - 1} more)" if len(taken) > 1 else "")
                                 + "; tick 'overwrite' to replace")
     good = {k: s for k, s in channels.items() if isinstance(s, Spectrum)}
-    cut_spectra = {k: s for k, s in cuts.items() if isinstance(s, Spectrum)}
     view = {"source": {"file": source}, "windows": {k: list(map(float, v)) for k, v in windows.items()}}
     for k, s in cut_spectra.items():
         view[f"cuts.{k}"] = {kk: float(vv) for kk, vv in s.meta.items()
@@ -764,6 +767,11 @@ def export_view(out_dir, stem: str, *, spec: ModelSpec | None, values: Mapping[s
                "; ".join(f"{k} {v[0]:g}-{v[1]:g}" for k, v in windows.items()) + "\n" + ",".join(cols) + "\n"
         body = "\n".join(",".join(repr(float(x)) for x in r) for r in rows) + "\n"
         written.append(write_text_atomic(names["csv"], head + body, overwrite))
+    from rixsim.io import write_spectrum_csv
+    for k, c in cut_spectra.items():
+        meta = {kk: vv for kk, vv in c.meta.items() if isinstance(vv, (int, float, str, bool))}
+        written.append(write_spectrum_csv(names[f"cut_{k}"], Spectrum(c.energy, c.intensity, c.label, c.units,
+                                                                      c.relative, meta), overwrite))
 
     def write_h5(tmp):
         with h5py.File(tmp, "w") as f:
