@@ -14,6 +14,10 @@ Cases
 * ``mid2``:    Mn2+ d5 + d6L + d7L2 (7752 / 20610)
 * ``big``:     Mn4+ d3 … d6L3 (38760 / 159480), Krylov only (the dense eigenvectors alone would need 203 GB)
 
+``--baseline-src DIR`` also runs the Krylov engine of another source tree (e.g. an earlier commit unpacked
+with ``git archive <commit> rixsim | tar -x -C DIR``) in the same run, for before/after ratios; ``--n-exc`` and
+``--n-loss`` shrink the map (default 50 × 300).
+
 Run:  python benchmarks/bench_krylov.py [--cases atomic,mid,mid2,big] [--skip-dense-above 30000]
 """
 from __future__ import annotations
@@ -51,7 +55,14 @@ def axes(model):
     return exc, loss
 
 
-def run(case, method, queue):
+def run(case, method, queue, src=None, n_exc=N_EXC, n_loss=N_LOSS):
+    global N_EXC, N_LOSS
+    N_EXC, N_LOSS = n_exc, n_loss
+    if src is not None:
+        import sys
+        sys.path.insert(0, src)
+        for name in [m for m in sys.modules if m == "rixsim" or m.startswith("rixsim.")]:
+            del sys.modules[name]
     from rixsim.spectroscopy.geometry import ScatteringGeometry
     from rixsim.spectroscopy.krylov import check_build
     from rixsim.spectroscopy.rixs import rixs_map
@@ -76,10 +87,10 @@ def run(case, method, queue):
         intensity=rmap.intensity.tolist()))
 
 
-def in_subprocess(case, method):
+def in_subprocess(case, method, src=None, n_exc=N_EXC, n_loss=N_LOSS):
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    p = ctx.Process(target=run, args=(case, method, q))
+    p = ctx.Process(target=run, args=(case, method, q, src, n_exc, n_loss))
     p.start()
     out = q.get()
     p.join()
@@ -91,11 +102,19 @@ def main():
     ap.add_argument("--cases", default="atomic,mid,mid2,big")
     ap.add_argument("--skip-dense-above", type=int, default=30000, help="core-excited states")
     ap.add_argument("--json", default=None, help="also write the results (without maps) to this file")
+    ap.add_argument("--baseline-src", default=None, help="source tree of an earlier rixsim to time beside this one")
+    ap.add_argument("--n-exc", type=int, default=N_EXC)
+    ap.add_argument("--n-loss", type=int, default=N_LOSS)
     args = ap.parse_args()
+    import os
+    print(f"load average at start: {os.getloadavg()}; map {args.n_exc} × {args.n_loss}", flush=True)
     rows = []
     for case in args.cases.split(","):
-        kry = in_subprocess(case, "krylov")
-        den = in_subprocess(case, "dense") if kry["dims"][1] <= args.skip_dense_above else None
+        kry = in_subprocess(case, "krylov", None, args.n_exc, args.n_loss)
+        den = (in_subprocess(case, "dense", None, args.n_exc, args.n_loss)
+               if kry["dims"][1] <= args.skip_dense_above else None)
+        base = (in_subprocess(case, "krylov", args.baseline_src, args.n_exc, args.n_loss)
+                if args.baseline_src else None)
         rows.append((case, kry, den))
         n_i, n_m = kry["dims"]
         print(f"\n{case}: {n_i} initial / {n_m} core-excited states, nnz(H_i) = {kry['nnz'][0]}, "
@@ -113,6 +132,13 @@ def main():
             print(f"  dense : {den['wall']:8.1f} s wall, {den['cpu']:8.1f} s CPU, peak {den['rss_gb']:.2f} GB")
             print(f"  dense/krylov CPU time {den['cpu'] / kry['cpu']:.2f}×, memory {den['rss_gb'] / kry['rss_gb']:.2f}×; "
                   f"max |Δ| / max = {err:.1e} (L3/L2 width operator vs per-state widths)")
+        if base is not None:
+            a, b = np.array(kry["intensity"]), np.array(base["intensity"])
+            bm = base["meta"]
+            print(f"  baseline krylov ({args.baseline_src}): {base['wall']:8.1f} s wall, {base['cpu']:8.1f} s CPU, "
+                  f"peak {base['rss_gb']:.2f} GB (final Lanczos {bm['krylov_final']}); baseline/new CPU time "
+                  f"{base['cpu'] / kry['cpu']:.2f}×, max |Δ| / max = {np.abs(a - b).max() / np.abs(b).max():.1e}")
+    print(f"load average at end: {os.getloadavg()}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump([[c, {k: v for k, v in r.items() if k != "intensity"},

@@ -658,10 +658,16 @@ def shifted_lanczos_block(a, b: np.ndarray, shifts, *, bilinear: bool = False, m
     else:
         q = start()
         q_prev = np.zeros_like(q)
+        chunk = int(max(1, min(64, k_done, 2e8 // (16 * p * dim))))     # Krylov vectors per GEMM update
+        buf = np.empty((chunk, p, dim), dtype=dtype)
         for k in range(k_done):
-            for c in range(p):
-                if k < k_col[c]:
-                    xs[c] += ys[c][:, k, None] * q[None, :, c]
+            buf[k % chunk] = q.T
+            if (k + 1) % chunk == 0 or k + 1 == k_done:
+                k0 = k + 1 - ((k % chunk) + 1)
+                for c in range(p):
+                    k1 = min(k + 1, int(k_col[c]))
+                    if k1 > k0:
+                        xs[c] += ys[c][:, k0:k1] @ buf[:k1 - k0, c, :]
             if k + 1 == k_done:
                 break
             w = matvec(q)

@@ -1,0 +1,71 @@
+"""Benchmark: one Krylov L3 RIXS map of the largest charge-transfer cluster, Mn4+ d3 + d4L + d5L2 + d6L3
+(38 760 initial / 159 480 core-excited states): wall time, CPU time and peak resident memory.
+
+The case of ``benchmarks/bench_krylov.py`` (``big``): Oh, 10Dq = 1.5 eV, Δ = 3, Udd = 6, Upd = 7.5, Veg = 2.5 eV,
+Slater × 0.8, 300 K, π-polarised incident beam, 2θ = 90°, unanalysed emission, loss −1…14 eV on 300 points,
+incident energies over the L3 edge (edge offset −8 … +2 eV), default Krylov options, 8 GB budget.
+``--n-exc`` sets how many incident energies of that axis are computed (``--first`` takes the first n of the
+50-point axis instead of a coarser axis, to time a fraction of the full map honestly: the time per incident
+energy is not constant, the final-state side is blocked over energies).  ``--save`` writes the map (npz) for
+``bench_edrixs_large.py``.  Set ``RIXSIM_KRYLOV_THREADS=2`` for the parallel kernels on an idle machine.
+
+Run:  python benchmarks/bench_krylov_large.py [--n-exc 50] [--first N] [--save map.npz]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import time
+
+import numpy as np
+
+N_EXC, N_LOSS, TEMPERATURE_K = 50, 300, 300.0
+CT = dict(delta=3.0, udd=6.0, upd=7.5, veg=2.5)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n-exc", type=int, default=N_EXC)
+    ap.add_argument("--first", type=int, default=None, help="compute only the first N energies of the axis")
+    ap.add_argument("--save", default=None)
+    ap.add_argument("--memory-gb", type=float, default=8.0)
+    args = ap.parse_args()
+    from rixsim.cluster.model import cluster_model
+    from rixsim.spectroscopy.geometry import ScatteringGeometry
+    from rixsim.spectroscopy.krylov import check_build
+    from rixsim.spectroscopy.rixs import rixs_map
+    print(f"load average at start: {os.getloadavg()}, RIXSIM_KRYLOV_THREADS={os.environ.get('RIXSIM_KRYLOV_THREADS', '1')}",
+          flush=True)
+    t0 = time.perf_counter()
+    model = cluster_model("Mn4+", tendq=1.5, n_ligand_holes=3, **CT)
+    est = check_build(model, memory_gb=args.memory_gb)
+    _, h_i = model.hamiltonian(False)
+    _, h_m = model.hamiltonian(True)
+    t_build = time.perf_counter() - t0
+    print(f"build: {t_build:.1f} s; {h_i.shape[0]} initial / {h_m.shape[0]} core-excited states, nnz {h_i.nnz} / "
+          f"{h_m.nnz}; predicted build peak {max(e.peak_bytes for e in est.values()) / 1e9 if est else 0:.2f} GB, "
+          f"process peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB", flush=True)
+    exc = np.linspace(model.edge_offset - 8.0, model.edge_offset + 2.0, args.n_exc)
+    if args.first is not None:
+        exc = exc[:args.first]
+    loss = np.linspace(-1.0, 14.0, N_LOSS)
+    t1 = time.perf_counter()
+    c1 = time.process_time()
+    rmap = rixs_map(model, exc, loss=loss, geometry=ScatteringGeometry(90.0, "pi"), temperature_k=TEMPERATURE_K,
+                    method="krylov", memory_gb=args.memory_gb)
+    wall, cpu = time.perf_counter() - t1, time.process_time() - c1
+    m = rmap.meta
+    print(f"map {exc.size} × {loss.size} (of a {args.n_exc}-point axis): {wall:.1f} s wall, {cpu:.1f} s CPU "
+          f"({wall / exc.size:.2f} s per incident energy); peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB "
+          f"(predicted {m['predicted_bytes'] / 1e9:.2f} GB)")
+    print(f"  {m['n_initial']} initial states; intermediate Krylov {m['krylov_intermediate']}, residual "
+          f"{m['residual_max']:.1e}; final Lanczos {m['krylov_final']}, change {m['final_bound_max']:.1e}; "
+          f"store={m['store']}, omega_block={m['omega_block']}")
+    print(f"load average at end: {os.getloadavg()}")
+    if args.save:
+        np.savez(args.save, excitation=exc, loss=loss, intensity=rmap.intensity, edge_offset=model.edge_offset)
+
+
+if __name__ == "__main__":
+    main()
