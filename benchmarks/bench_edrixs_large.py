@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-CT = dict(delta=3.0, udd=6.0, upd=7.5, veg=2.5)
+CT = {"delta": 3.0, "udd": 6.0, "upd": 7.5, "veg": 2.5}
 GAMMA_C_FWHM, FINAL_FWHM = 0.3, 0.1
 N_EXC, N_LOSS = 50, 300
 E_IN = np.array([0.0, 0.0, 1.0])
@@ -69,6 +69,7 @@ def write_inputs(n_lig, workdir):
     """All EDRIXS input files for the case, in ``workdir``; returns (edge offset, rixsim ground energies)."""
     from edrixs.fortran_backend.fortran_backend import _write_initial_integrals
     from edrixs.fortran_backend.iostream_fortran import write_emat, write_umat
+
     from rixsim.manybody import angular, operators
     model = model_of(n_lig)
     shells = model.shells
@@ -110,10 +111,14 @@ def write_inputs(n_lig, workdir):
 
 def mpi_worker(args):
     """Runs under mpirun: ED, then one rixs_fsolver call per (ω, emission polarisation)."""
-    from mpi4py import MPI
     from edrixs.fedrixs import ed_fsolver, rixs_fsolver
-    from edrixs.fortran_backend.iostream_fortran import read_poles_from_file, write_config, write_emat
+    from edrixs.fortran_backend.iostream_fortran import (
+        read_poles_from_file,
+        write_config,
+        write_emat,
+    )
     from edrixs.poles import get_spectra_from_poles
+    from mpi4py import MPI
     comm = MPI.COMM_WORLD
     rank, size = comm.Get_rank(), comm.Get_size()
     os.chdir(args.workdir)

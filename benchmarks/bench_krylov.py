@@ -31,7 +31,7 @@ import time
 import numpy as np
 
 N_EXC, N_LOSS, TEMPERATURE_K = 50, 300, 300.0
-CT = dict(delta=3.0, udd=6.0, upd=7.5, veg=2.5)
+CT = {"delta": 3.0, "udd": 6.0, "upd": 7.5, "veg": 2.5}
 CASES = {
     "atomic": ("Mn2+", None, 0.9),
     "mid": ("Mn2+", 1, 0.9),
@@ -80,11 +80,11 @@ def run(case, method, queue, src=None, n_exc=N_EXC, n_loss=N_LOSS):
     wall = time.perf_counter() - t0
     ru = resource.getrusage(resource.RUSAGE_SELF)
     meta = {k: v for k, v in rmap.meta.items() if isinstance(v, (int, float, str, bool))}
-    queue.put(dict(case=case, method=method, wall=wall, cpu=ru.ru_utime + ru.ru_stime, build=t_build,
-        rss_gb=ru.ru_maxrss / 1e6, rss_build_gb=rss_build, dims=(model.basis(False).dim,
-        model.basis(True).dim), nnz=(int(model.hamiltonian(False)[1].nnz), int(model.hamiltonian(True)[1].nnz)),
-        predicted_build_gb={k: e.peak_bytes / 1e9 for k, e in est.items()}, meta=meta,
-        intensity=rmap.intensity.tolist()))
+    queue.put({"case": case, "method": method, "wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "build": t_build,
+        "rss_gb": ru.ru_maxrss / 1e6, "rss_build_gb": rss_build, "dims": (model.basis(False).dim,
+        model.basis(True).dim), "nnz": (int(model.hamiltonian(False)[1].nnz), int(model.hamiltonian(True)[1].nnz)),
+        "predicted_build_gb": {k: e.peak_bytes / 1e9 for k, e in est.items()}, "meta": meta,
+        "intensity": rmap.intensity.tolist()})
 
 
 def in_subprocess(case, method, src=None, n_exc=N_EXC, n_loss=N_LOSS):

@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 N_EXC, N_LOSS, TEMPERATURE_K = 50, 300, 300.0
-CT = dict(delta=3.0, udd=6.0, upd=7.5, veg=2.5)
+CT = {"delta": 3.0, "udd": 6.0, "upd": 7.5, "veg": 2.5}
 
 
 def main():

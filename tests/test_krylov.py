@@ -1,5 +1,6 @@
 """Krylov Kramers–Heisenberg engine (rixsim.spectroscopy.krylov, rixsim.manybody.shifted): solvers against
 direct linear algebra, maps against the dense engine, convergence with the Krylov size, memory planning."""
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -9,10 +10,19 @@ import scipy.sparse as sp
 from rixsim.cluster.model import atomic_model, cluster_model
 from rixsim.errors import InputError
 from rixsim.manybody.buildplan import estimate_build
-from rixsim.manybody.shifted import (ComplexSymmetricOperator, apply_real, lanczos_quadrature,
-                                     shifted_lanczos)
+from rixsim.manybody.shifted import (
+    ComplexSymmetricOperator,
+    apply_real,
+    lanczos_quadrature,
+    shifted_lanczos,
+)
 from rixsim.spectroscopy.geometry import ScatteringGeometry
-from rixsim.spectroscopy.krylov import KrylovOptions, check_build, initial_states, plan_krylov
+from rixsim.spectroscopy.krylov import (
+    KrylovOptions,
+    check_build,
+    initial_states,
+    plan_krylov,
+)
 from rixsim.spectroscopy.rixs import rixs_map
 from rixsim.spectroscopy.xas import xas
 
@@ -41,7 +51,8 @@ def test_shifted_lanczos_hermitian_solves_every_shift(store, reorth):
 @pytest.mark.parametrize("store", [True, False])
 def test_shifted_lanczos_complex_symmetric_width_operator(store):
     hs, h, rng = _sparse_symmetric(150, seed=1)
-    g = sp.csr_matrix(np.diag(rng.uniform(0.2, 0.8, 150)) + 0.05 * (lambda x: x + x.T)(rng.normal(size=(150, 150))))
+    noise = rng.normal(size=(150, 150))
+    g = sp.csr_matrix(np.diag(rng.uniform(0.2, 0.8, 150)) + 0.05 * (noise + noise.T))
     a = ComplexSymmetricOperator(hs, g)
     b = rng.normal(size=150)
     shifts = np.linspace(-3, 3, 7)
@@ -78,7 +89,7 @@ def test_lanczos_quadrature_gives_exact_broadened_spectra_and_a_valid_bound():
     w, u = np.linalg.eigh(h)
     x = np.linspace(w[0] - 1, w[0] + 8, 80)
     eta = 0.1
-    lor = lambda pos: eta / np.pi / ((x[None, :] - pos[:, None]) ** 2 + eta**2)     # noqa: E731
+    lor = lambda pos: eta / np.pi / ((x[None, :] - pos[:, None]) ** 2 + eta**2)
     for max_iter, tol in ((30, 0.0), (3000, 1e-12)):
         q = lanczos_quadrature(hs, v, probes=x, eta=eta, max_iter=max_iter, tol=max(tol, 1e-300))
         for c in range(4):
@@ -168,15 +179,15 @@ def test_width_operator_against_dense_per_state_widths(ion, exc, limit):
 
 def test_map_converges_as_the_krylov_size_grows():
     model = cluster_model("Ni2+", delta=4.0, udd=7.0, upd=8.5, veg=2.2, tendq=0.7, l3_fwhm=0.4, l2_fwhm=0.4)
-    kw = dict(loss=np.linspace(-0.5, 8.0, 40), geometry=ScatteringGeometry(90.0, "pi"), temperature_k=0.0,
-              margin_fwhm=None)
+    kw = {"loss": np.linspace(-0.5, 8.0, 40), "geometry": ScatteringGeometry(90.0, "pi"), "temperature_k": 0.0,
+              "margin_fwhm": None}
     ref = rixs_map(model, NI_EXC, method="dense", **kw).intensity
     res, errs = [], []
     for k in (5, 15, 30, 200):
         m = rixs_map(model, NI_EXC, method="krylov", krylov=KrylovOptions(max_intermediate=k, tol=1e-12), **kw)
         res.append(m.meta["residual_max"])
         errs.append(np.abs(m.intensity - ref).max() / np.abs(ref).max())
-    assert all(a > b for a, b in zip(res, res[1:])), res
+    assert all(a > b for a, b in itertools.pairwise(res)), res
     assert res[0] > 1e-3 and res[-1] < 1e-10
     assert errs[0] > 1e-3 and errs[-1] < 1e-8
     # the final-state side: a short Lanczos reports a large bound, a long one a tiny one
@@ -203,8 +214,8 @@ def test_auto_takes_dense_for_small_models_and_krylov_needs_a_model():
 
 def test_executor_gives_the_local_result_exactly():
     model = atomic_model("Ni2+", tendq=1.1)
-    kw = dict(loss=np.linspace(-0.5, 5.0, 30), method="krylov", temperature_k=300.0, powder=True,
-              geometry=ScatteringGeometry(90.0, "pi"), krylov=KrylovOptions(omega_block=3))
+    kw = {"loss": np.linspace(-0.5, 5.0, 30), "method": "krylov", "temperature_k": 300.0, "powder": True,
+              "geometry": ScatteringGeometry(90.0, "pi"), "krylov": KrylovOptions(omega_block=3)}
     local = rixs_map(model, NI_EXC, **kw)
     with ThreadPoolExecutor(2) as ex:
         par = rixs_map(model, NI_EXC, executor=ex, **kw)
@@ -217,8 +228,8 @@ def test_dask_local_cluster_gives_the_local_result_exactly():
     the sweep machinery takes) — bit-identical to the local run."""
     distributed = pytest.importorskip("dask.distributed")
     model = cluster_model("Ni2+", delta=4.0, udd=7.0, upd=8.5, veg=2.2, tendq=0.7)
-    kw = dict(loss=np.linspace(-0.5, 6.0, 30), method="krylov", temperature_k=300.0,
-              geometry=ScatteringGeometry(90.0, "sigma"), krylov=KrylovOptions(omega_block=2))
+    kw = {"loss": np.linspace(-0.5, 6.0, 30), "method": "krylov", "temperature_k": 300.0,
+              "geometry": ScatteringGeometry(90.0, "sigma"), "krylov": KrylovOptions(omega_block=2)}
     local = rixs_map(model, NI_EXC[:6], **kw)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as lc, \
             distributed.Client(lc) as client:
@@ -237,7 +248,7 @@ class _MapOnly:
 
 def test_map_only_executor_gives_the_local_result():
     model = atomic_model("Ni2+", tendq=1.1)
-    kw = dict(loss=np.linspace(-0.5, 5.0, 20), method="krylov", krylov=KrylovOptions(omega_block=4))
+    kw = {"loss": np.linspace(-0.5, 5.0, 20), "method": "krylov", "krylov": KrylovOptions(omega_block=4)}
     assert np.array_equal(rixs_map(model, NI_EXC, **kw).intensity,
                           rixs_map(model, NI_EXC, executor=_MapOnly(), **kw).intensity)
 

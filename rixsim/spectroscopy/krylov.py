@@ -22,7 +22,7 @@ step for all of them), the Gauss quadrature of each measure gives Ritz values an
 broadened with the exact unit-area Voigt of Lorentzian FWHM ``final_fwhm`` and Gaussian FWHM
 ``resolution_fwhm`` — the same lines as the dense engine.  For a real H_i the measure of a complex χ is
 the sum of those of its real and imaginary parts; a complex H_i is run as the real symmetric
-:math:`\begin{pmatrix}H_r & -H_i\\ H_i & H_r\end{pmatrix}`.  Elastic line, loss window margin and the
+:math:`\\begin{pmatrix}H_r & -H_i\\\\ H_i & H_r\\end{pmatrix}`.  Elastic line, loss window margin and the
 emission-axis interpolation are those of the dense engine.
 
 Core-hole width (L3 vs L2)
