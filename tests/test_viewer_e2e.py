@@ -420,6 +420,13 @@ def test_a_fit_runs_in_the_background_and_reports_its_health(page, tmp_path):
     _wait_text(page, "fit_status", "health", 180_000)
     text = _model(page, "fit_status", "m.text")
     assert "trustworthy" in text and "edge_offset = " in text
+    fitted = float(text.split("edge_offset = ")[1].split()[0])
+    before = _model(page, "slider_edge_offset", "m.value")
+    assert abs(before - fitted) > 1e-3                  # the fit moved the offset, so the check below can fail
+    page.get_by_role("button", name="move sliders to the fit").click()
+    # the status shows 6 significant digits (0.001 eV here); the slider takes the fitted value itself
+    page.wait_for_function("(v) => Math.abs(Bokeh.documents[0].get_model_by_name('slider_edge_offset').value - v)"
+                           " <= 1e-3", arg=fitted, timeout=30_000)
     page.get_by_text("fit from current values").scroll_into_view_if_needed()
     _shot(page, tmp_path, "fit")
 
@@ -489,6 +496,13 @@ def test_serves_on_loopback_only_and_refuses_outside_paths(server, page, files):
     _set(page, "open_path", "value", str(outside))
     page.get_by_role("button", name="open", exact=True).click()
     _wait_text(page, "open_status", "refused")
+    _set(page, "open_path", "value", str(files["double"]))
+    page.get_by_role("button", name="open", exact=True).click()
+    _wait_text(page, "open_status", "in a new page")
+    # a model file outside the allowed folders is refused as well
+    _set(page, "model_file", "value", str(outside))
+    page.get_by_role("button", name="use this model").click()
+    _wait_text(page, "model_status", "outside the folders")
     assert page.js_errors == []
 
 

@@ -765,7 +765,7 @@ class Session:
         h = result.health
         verdict = ("<b style='color:#1b7f3b'>trustworthy</b>" if h.trustworthy else
                    "<b style='color:#b00020'>not trustworthy</b>: " + _esc("; ".join(h.reasons)))
-        vals = ", ".join(f"{k} = {result.values[k]:.4g} ± {result.sigmas.get(k, float('nan')):.2g}"
+        vals = ", ".join(f"{k} = {result.values[k]:.6g} ± {result.sigmas.get(k, float('nan')):.2g}"
                          for k in result.varied)
         self.fit_status.text = (f"fit done in {seconds:.1f} s, {job.n_evaluations} model evaluations; "
                                 f"health: {verdict}<br>{_esc(vals)}")
