@@ -400,7 +400,9 @@ def test_sweep_plans_the_stacked_results_after_the_first_point():
     def big(a):
         calls.append(a)
         return np.zeros(1000)
-    _over_budget(lambda: sweep(big, {"a": list(range(50))}, memory_gb=1e-7), ["sweep of 50 points", "8 kB"])
+    with pytest.raises(MemoryBudgetError) as info:       # 100 kB: the 50 points fit, their 50 × 8 kB do not
+        sweep(big, {"a": list(range(50))}, memory_gb=1e-4)
+    assert "sweep of 50 points" in str(info.value) and "8 kB each" in str(info.value)
     assert calls == [0]                                   # one point, then refused: the other 49 never ran
     assert sweep(big, {"a": [1, 2]}, memory_gb=1.0).data["value"].shape == (2, 1000)
 
@@ -438,3 +440,10 @@ def test_blas_threads_limits_blas_during_the_fit_only(monkeypatch):
     res = fx(blas_threads=1, max_nfev=30)
     assert res.n_evaluations > 0 and seen and all(s == {1} for s in seen)
     assert blas_threads() == outside
+
+
+def test_a_sweep_grid_far_too_large_is_refused_before_its_points_are_listed():
+    huge = {"a": np.arange(10_000), "b": np.arange(10_000), "c": np.arange(100)}      # 10¹⁰ points
+    with pytest.raises(MemoryBudgetError) as info:
+        sweep(f_ab, huge)
+    assert "1e+10 points" in str(info.value) and "10000 × 10000 × 100" in str(info.value)

@@ -107,8 +107,20 @@ class SweepResult:
         return {k: v[tuple(index)] for k, v in self.data.items()}
 
 
-def grid_points(grid: Mapping[str, Any]) -> tuple[tuple, dict, list]:
-    """Validate a grid and list its points in C order.
+#: bytes of one listed point (its keyword dictionary) and of one result slot, for the memory plan
+_BYTES_PER_POINT = 400
+
+
+def grid_points(grid: Mapping[str, Any], memory_gb: float | None = None) -> tuple[tuple, dict, list]:
+    """Validate a grid and list its points in C order (refused before listing when the list alone would
+    exceed ``memory_gb``, default :func:`rixsim.memory.default_budget_bytes`).
+
+    Parameters
+    ----------
+    grid : dict name → sequence
+        Values of each parameter (see :func:`sweep`).
+    memory_gb : float, optional
+        Budget (GB) of the list of points.
 
     Returns
     -------
@@ -130,6 +142,9 @@ def grid_points(grid: Mapping[str, Any]) -> tuple[tuple, dict, list]:
             raise InputError(f"grid[{name!r}] must be a non-empty 1-D sequence; got shape {arr.shape}")
         dims.append(name)
         axes[name] = _readonly(arr)
+    n_points = int(np.prod([axes[d].size for d in dims], dtype=float))
+    memory.plan(float(_BYTES_PER_POINT) * n_points * max(len(dims), 1),
+                f"a sweep grid of {n_points:g} points ({' × '.join(str(axes[d].size) for d in dims)})", memory_gb)
     lists = [list(grid[d]) if not isinstance(grid[d], np.ndarray) else grid[d].tolist() for d in dims]
     points = [dict(zip(dims, combo)) for combo in itertools.product(*lists)]
     return tuple(dims), axes, points
@@ -283,7 +298,8 @@ def sweep(function: Callable[..., Any], grid: Mapping[str, Any], executor=None,
         Progress over the points (:mod:`rixsim.progress`): None (default) or True a bar when stderr is a
         terminal, else a log line every few seconds; False none.
     memory_gb : float, optional
-        Budget (GB) of the stacked results, checked after the first point and before the others (default:
+        Budget (GB) of the list of points (checked before it is made) and of the stacked results (checked
+        after the first point and before the others; default:
         :func:`rixsim.memory.default_budget_bytes`).
 
     Returns
@@ -298,11 +314,11 @@ def sweep(function: Callable[..., Any], grid: Mapping[str, Any], executor=None,
     """
     if not callable(function):
         raise InputError(f"function must be callable; got {function!r}")
-    dims, axes, points = grid_points(grid)
-    if progress is not None:
-        validate.flag(progress, "progress")
     if memory_gb is not None:
         memory.budget_bytes(memory_gb)
+    dims, axes, points = grid_points(grid, memory_gb)
+    if progress is not None:
+        validate.flag(progress, "progress")
     _check_callable(function, dims, executor)
     shape = tuple(axes[d].size for d in dims)
     log.info("sweep of %s over %s: %d points%s", getattr(function, "__name__", function), dict(zip(dims, shape)),
