@@ -70,6 +70,10 @@ def _interval() -> float:
     return value if value > 0 and math.isfinite(value) else 5.0
 
 
+def _seconds(t: float) -> str:
+    return f"{t:.1f}" if t < 10 else f"{t:.0f}"
+
+
 def _nested() -> bool:
     return getattr(_depth, "n", 0) > 0
 
@@ -120,12 +124,12 @@ class Counter:
                              name=f"rixsim.progress {self.desc}").start()
 
     def _line(self) -> str:
-        t = time.monotonic() - self._t0
+        t = _seconds(time.monotonic() - self._t0)
         status = f" ({self.status})" if self.status else ""
         if self.n == 0 and self.total is None:
-            return f"{self.desc}: running for {t:.0f} s{status}"
+            return f"{self.desc}: running for {t} s{status}"
         done = f"{int(self.n + 1e-9)}" if self.total is None else f"{int(self.n + 1e-9)}/{int(self.total)}"
-        return f"{self.desc}: {done} {self.unit} done after {t:.0f} s{status}"
+        return f"{self.desc}: {done} {self.unit} done after {t} s{status}"
 
     def _beat(self, every: float) -> None:
         while not self._stop.wait(every):
@@ -168,8 +172,8 @@ class Counter:
             self._stop.set()
             if self.lines:
                 status = f" ({self.status})" if self.status else ""
-                _log.info("%s: all %d %s done after %.0f s%s", self.desc, int(self.n + 1e-9), self.unit,
-                          time.monotonic() - self._t0, status)
+                _log.info("%s: all %d %s done after %s s%s", self.desc, int(self.n + 1e-9), self.unit,
+                          _seconds(time.monotonic() - self._t0), status)
 
     def __enter__(self):
         return self
