@@ -256,3 +256,76 @@ def test_model_file_accepts_the_new_symmetries():
     assert cfg.build_model().crystal_field == CrystalField("Td", tendq=0.45)
     with pytest.raises(InputError, match="Td takes tendq"):
         config_from_dict({"model": {"ion": "Co2+", "symmetry": "Td", "tendq": 0.45, "ds": 0.1}}).build_model()
+
+
+# ---- acceptor (L*) hopping from ligand positions -----------------------------------------------------------
+
+def _bd_model(back, n_d=9):
+    mi = Multiplet(f2dd=9.0, f4dd=5.6, zeta_3d=0.05)
+    mc = Multiplet(f2dd=9.6, f4dd=6.0, f2pd=5.5, g1pd=4.0, g3pd=2.3, zeta_3d=0.07, zeta_2p=8.2)
+    return ClusterModel(f"d{n_d}", n_d, mi, mc, CrystalField("Oh", tendq=2.5), back_donation=back)
+
+
+def test_acceptor_hopping_from_positions_equals_the_named_route_in_oh():
+    """σ+π acceptor on a regular octahedron: T*(e_g) = √3 V(pdσ), T*(t_2g) = 2 V(pdπ); the cluster built from
+    the positions has the same Hamiltonian, in both sectors, as BackDonation(vt2g, veg), to 1e-12."""
+    from rixsim.cluster.model import BackDonation
+    vs, vp = 0.35, 0.55
+    site = ligand_site(octahedron(1.95), e_sigma=0.8, acceptor_v_pd_pi=vp, acceptor_v_pd_sigma=vs)
+    expected = np.diag([2 * vp, 2 * vp, np.sqrt(3) * vs, 2 * vp, np.sqrt(3) * vs])
+    np.testing.assert_allclose(site.acceptor_hybridization, expected, atol=1e-12)
+    kw = {"udd": 4.0, "upd": 5.0, "core_hole_ligand": 0.4}
+    positions = _bd_model(site.back_donation(2.2, **kw))
+    named = _bd_model(BackDonation(2.2, 2 * vp, np.sqrt(3) * vs, **kw))
+    for core_hole in (False, True):
+        b1, h1 = positions.hamiltonian(core_hole)
+        b2, h2 = named.hamiltonian(core_hole)
+        np.testing.assert_array_equal(b1.states, b2.states)
+        assert abs(h1 - h2).max() < 1e-12
+
+
+def test_pi_acceptor_from_positions_gives_the_spectrum_of_the_three_orbital_shell():
+    """π-only acceptor (CN⁻-like) in Oh, d⁹ (t_2g⁶ back-donates): the five-combination shell from positions has two uncoupled e_g-like
+    combinations; the coupled states, the ground state and the XAS equal those of BackDonation(vt2g=2V(pdπ))
+    with its three t_2g combinations."""
+    from rixsim.cluster.model import BackDonation
+    vp = 0.6
+    site = ligand_site(octahedron(1.9), e_sigma=0.8, acceptor_v_pd_pi=vp)
+    kw = {"udd": 4.0, "upd": 5.0}
+    five = _bd_model(site.back_donation(1.8, **kw))
+    three = _bd_model(BackDonation(1.8, 2 * vp, **kw))
+    assert five.shells.shells[1].l == 2 and three.shells.shells[1].l == 1
+    e5, e3 = five.eigensystem(False).energies, three.eigensystem(False).energies
+    assert e5[0] == pytest.approx(e3[0], abs=1e-10)
+    # every level of the three-orbital cluster is a level of the five-orbital one
+    assert np.abs(e5[None, :] - e3[:, None]).min(axis=1).max() < 1e-9
+    x = five.edge_offset + np.linspace(-10.0, 25.0, 500)
+    a = xas(five, x, temperature_k=0.0, gauss_fwhm=0.2, method="dense").intensity
+    b = xas(three, x, temperature_k=0.0, gauss_fwhm=0.2, method="dense").intensity
+    assert np.abs(a - b).max() < 1e-9 * b.max()
+    assert a.max() > 0
+
+
+def test_acceptor_hopping_of_a_distorted_site_couples_eg_and_is_rotation_invariant():
+    """A trigonally compressed octahedron of π acceptors gives the e_g-like d orbitals π overlap (T*(e_g) ≠ 0
+    in the cubic labels); rotating the whole site rotates T* as a d-orbital matrix (same eigenvalues)."""
+    p = trigonal_octahedron(1.9, 60.0)
+    t = ligand_site(p, e_sigma=0.8, acceptor_v_pd_pi=0.6).acceptor_hybridization
+    assert np.abs(t - t.T).max() < 1e-12
+    from scipy.spatial.transform import Rotation
+    r = Rotation.from_euler("zyz", [0.3, 1.1, -0.7]).as_matrix()
+    t_rot = ligand_site(p @ r.T, e_sigma=0.8, acceptor_v_pd_pi=0.6).acceptor_hybridization
+    np.testing.assert_allclose(np.linalg.eigvalsh(t_rot), np.linalg.eigvalsh(t), atol=1e-12)
+    regular = ligand_site(trigonal_octahedron(1.9), e_sigma=0.8, acceptor_v_pd_pi=0.6).acceptor_hybridization
+    np.testing.assert_allclose(np.sort(np.linalg.eigvalsh(regular)), [0, 0, 1.2, 1.2, 1.2], atol=1e-12)
+    assert np.sort(np.linalg.eigvalsh(t))[1] > 1e-3          # the compressed site's e_g-like combinations couple
+
+
+def test_bad_acceptor_input():
+    from rixsim.cluster.model import BackDonation
+    with pytest.raises(InputError, match="either"):
+        BackDonation(2.0, 0.5, hybridization=np.eye(5))
+    with pytest.raises(InputError, match="Hermitian"):
+        BackDonation(2.0, 0.0, hybridization=np.triu(np.ones((5, 5))))
+    with pytest.raises(InputError, match="acceptor"):
+        ligand_site(octahedron(), e_sigma=0.8).back_donation(2.0, udd=4.0, upd=5.0)

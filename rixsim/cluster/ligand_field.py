@@ -151,7 +151,10 @@ def slater_koster_hybridization(positions, v_pd_sigma, v_pd_pi, reference_distan
         vs, vp = vs * scale, vp * scale
     g = angular_overlap_matrix(p, vs ** 2, vp ** 2)
     w, v = np.linalg.eigh(0.5 * (g + g.T))
-    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+    # combinations that do not couple (a π-only ligand set in Oh leaves e_g without partners) have w = 0 up to
+    # rounding; the square root would turn 1e-17 into 1e-8 eV of spurious hopping
+    w = np.where(w > 1e-13 * max(float(w.max(initial=0.0)), 1e-300), w, 0.0)
+    return (v * np.sqrt(w)) @ v.T
 
 
 def _traceless(m: np.ndarray) -> np.ndarray:
@@ -175,6 +178,7 @@ class LigandSite:
     crystal_field: CrystalField
     hybridization: Optional[np.ndarray]
     positions: np.ndarray
+    acceptor_hybridization: Optional[np.ndarray] = None
 
     def charge_transfer(self, delta: float, udd: float, upd: float, n_ligand_holes: int = 2):
         """A :class:`~rixsim.cluster.model.ChargeTransfer` with this site's hopping."""
@@ -183,13 +187,30 @@ class LigandSite:
             raise InputError("this site has no hybridisation: give v_pd_sigma (and v_pd_pi) to ligand_site")
         return ChargeTransfer(delta, udd, upd, 0.0, 0.0, 0.0, n_ligand_holes, hybridization=self.hybridization)
 
+    def back_donation(self, delta: float, **kwargs):
+        """A :class:`~rixsim.cluster.model.BackDonation` (Δ* = ``delta``, eV) with this site's acceptor
+        hopping T* (``acceptor_v_pd_pi`` / ``acceptor_v_pd_sigma`` of :func:`ligand_site`); ``kwargs`` go to
+        BackDonation (``udd``, ``upd``, ``core_hole_ligand``, ``n_ligand_electrons``, ``mixed``)."""
+        from rixsim.cluster.model import BackDonation
+        if self.acceptor_hybridization is None:
+            raise InputError("this site has no acceptor hopping: give acceptor_v_pd_pi (and optionally "
+                             "acceptor_v_pd_sigma) to ligand_site")
+        return BackDonation(delta, 0.0, 0.0, hybridization=self.acceptor_hybridization, **kwargs)
+
 
 def ligand_site(positions, *, e_sigma=None, e_pi=0.0, charges=None, r2: float = 0.0, r4: float = 0.0,
                 v_pd_sigma=None, v_pd_pi=0.0, reference_distance: Optional[float] = None,
-                exponent: float = HARRISON_PD_EXPONENT, traceless: bool = True) -> LigandSite:
+                exponent: float = HARRISON_PD_EXPONENT, traceless: bool = True,
+                acceptor_v_pd_pi=None, acceptor_v_pd_sigma=0.0) -> LigandSite:
     """Crystal field (AOM ``e_sigma``/``e_pi`` and/or point ``charges`` with ⟨r²⟩, ⟨r⁴⟩) and, with
     ``v_pd_sigma``, Slater–Koster hopping of the ligands at ``positions`` (Å) — one call for any
     distorted site (Jahn–Teller octahedron, trigonal site of a layered oxide, tetrahedral spinel site).
+
+    ``acceptor_v_pd_pi`` (and ``acceptor_v_pd_sigma``, 0 for a π acceptor such as CN⁻ 2π* or CO 2π*) give
+    the hopping T* to an empty acceptor shell by the same Slater–Koster sum, with the same distance law
+    (:attr:`LigandSite.acceptor_hybridization`, for :meth:`LigandSite.back_donation`): each acceptor
+    contributes two π* orbitals perpendicular to its bond.  Regular octahedron: T*(t_2g) = 2V(pdπ),
+    T*(e_g) = √3 V(pdσ).
 
     Examples
     --------
@@ -212,7 +233,10 @@ def ligand_site(positions, *, e_sigma=None, e_pi=0.0, charges=None, r2: float = 
     hyb = None
     if v_pd_sigma is not None:
         hyb = slater_koster_hybridization(p, v_pd_sigma, v_pd_pi, reference_distance, exponent)
-    return LigandSite(CrystalField("custom", matrix=cf), hyb, p)
+    acc = None
+    if acceptor_v_pd_pi is not None:
+        acc = slater_koster_hybridization(p, acceptor_v_pd_sigma, acceptor_v_pd_pi, reference_distance, exponent)
+    return LigandSite(CrystalField("custom", matrix=cf), hyb, p, acc)
 
 
 def octahedron(distance: float = 2.0, elongation: float = 1.0) -> np.ndarray:

@@ -158,6 +158,13 @@ class BackDonation:
     mixed : bool
         Also keep the configurations with ligand holes *and* L* electrons (dⁿL̲L*, …) when the model has
         LMCT too.
+    hybridization : 5×5 array, optional
+        Hermitian d–L* hopping in the real basis ``dxy, dyz, dz2, dxz, dx2-y2`` (eV), e.g. from the
+        acceptor positions by :func:`rixsim.cluster.ligand_field.ligand_site` (``acceptor_v_pd_pi``); it
+        replaces ``vt2g``/``veg`` (pass 0 for both) and gives L* five d-like combinations (``Shell("L*", 2)``),
+        those a distorted site needs.  In Oh a π-only acceptor's matrix is T*(t_2g) = 2V(pdπ) on t_2g and 0
+        on e_g, the named route ``vt2g = 2V(pdπ)`` (whose three-orbital shell lacks the two uncoupled e_g-like
+        combinations; a test checks that the two give the same states that couple and the same spectra).
     """
 
     delta: float
@@ -169,6 +176,7 @@ class BackDonation:
     tenq_ligand: float = 0.0
     n_ligand_electrons: int = 1
     mixed: bool = False
+    hybridization: Optional[tuple] = None
 
     def __post_init__(self):
         for k in ("delta", "vt2g", "veg", "core_hole_ligand", "tenq_ligand"):
@@ -180,14 +188,24 @@ class BackDonation:
                 raise InputError(f"back-donation parameter {k} must be finite or None; got {v!r}")
         if self.n_ligand_electrons not in (1, 2):
             raise InputError(f"n_ligand_electrons must be 1 or 2; got {self.n_ligand_electrons!r}")
-        if self.veg == 0.0 and self.tenq_ligand != 0.0:
+        if self.hybridization is not None:
+            m = np.asarray(self.hybridization, dtype=complex)
+            if m.shape != (5, 5) or not np.isfinite(m).all():
+                raise InputError(f"back-donation hybridization must be a finite 5×5 matrix (eV); got shape {m.shape}")
+            if np.abs(m - m.conj().T).max() > 1e-10:
+                raise InputError("back-donation hybridization matrix is not Hermitian")
+            if self.veg or self.vt2g:
+                raise InputError(f"give either vt2g/veg ({self.vt2g!r}, {self.veg!r}) or a hybridization matrix")
+            object.__setattr__(self, "hybridization", tuple(map(tuple, m)))
+        elif self.veg == 0.0 and self.tenq_ligand != 0.0:
             raise InputError(f"tenq_ligand = {self.tenq_ligand!r} needs e_g-like acceptor orbitals: with "
                              "veg = 0 the acceptor shell holds only its three t2g combinations")
 
     @property
     def shell(self) -> Shell:
-        """The acceptor shell: three t_2g combinations (``veg == 0``) or five d-like ones."""
-        return Shell("L*", 1 if self.veg == 0.0 else 2)
+        """The acceptor shell: three t_2g combinations (``veg == 0``) or five d-like ones (``veg ≠ 0`` or a
+        hybridisation matrix)."""
+        return Shell("L*", 1 if (self.veg == 0.0 and self.hybridization is None) else 2)
 
 
 @dataclass(frozen=True)
@@ -352,7 +370,11 @@ class ClusterModel:
         bd = self.back_donation
         if bd is not None:
             sym = self.crystal_field.symmetry
-            if bd.shell.l == 1:
+            if bd.hybridization is not None:
+                u = angular.real_to_complex(2)
+                t = angular.orbital_to_spin_orbital(u @ np.asarray(bd.hybridization) @ u.conj().T)
+                blocks[("L*", "L*")] = ligand_field_matrix(bd.tenq_ligand, sym)
+            elif bd.shell.l == 1:
                 t = t2g_acceptor_hybridization(bd.vt2g, sym)
             else:
                 t = hybridization_matrix(bd.veg, bd.vt2g, sym)
