@@ -199,6 +199,23 @@ def test_page_loads_the_shipped_example(page, example_map, tmp_path):
     _shot(page, tmp_path, "map_view")
 
 
+def test_hover_reads_out_excitation_emission_loss_and_intensity(page, example_map, tmp_path):
+    """The mouse over the pixel at (emission 852.3, excitation 854.0) eV: the tooltip shows those energies,
+    the loss 1.7 eV and that pixel's intensity."""
+    page.evaluate("() => window.scrollTo(0, 0)")
+    x, y = _to_page(page, "map_fig_0", 852.3, 854.0)
+    page.mouse.move(x - 4, y)
+    page.mouse.move(x, y)
+    rows = page.locator(".bk-tooltip-row-value")
+    rows.nth(3).wait_for(timeout=10_000)
+    values = [rows.nth(k).inner_text() for k in range(rows.count())]
+    assert values[:3] == ["854.000", "852.300", "1.700"], values
+    i, j = int(np.argmin(abs(example_map.excitation - 854.0))), int(np.argmin(abs(example_map.emission - 852.3)))
+    assert float(values[3]) == pytest.approx(example_map.intensity[i, j], rel=1e-5)
+    _shot(page, tmp_path, "hover")
+    page.mouse.move(5, 5)
+
+
 def test_dragging_the_pfy_window_gives_rixsims_pfy(page, example_map, tmp_path):
     """A real pointer drag of the PFY box on the map moves the window; the PFY trace then equals
     rixsim.detection.channels.pfy_from_map for the window the page shows, to 1e-9."""
@@ -310,7 +327,7 @@ def test_loss_view_and_colour_scales(page, example_map, tmp_path):
     want = np.interp(E - loss[inside], example_map.emission, example_map.intensity[i])
     np.testing.assert_allclose(z[i, inside], want, rtol=1e-9, atol=1e-12 * example_map.intensity.max())
     tips = dict(_model(page, "hover_0", "m.tooltips"))
-    assert tips["loss (eV)"].startswith("$x{0") and tips["emission (eV)"] == "$x{custom}"
+    assert tips["loss (eV)"].startswith("$x{0") and tips["emission (eV)"] == "$data_x{custom}"
     _shot(page, tmp_path, "loss_view")
     _set(page, "scale_toggle", "active", 2)
     page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('map_0').glyph.color_mapper.type"

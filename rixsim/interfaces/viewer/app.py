@@ -231,7 +231,7 @@ class Session:
             cb = ColorBar(color_mapper=mapper, title=f"intensity ({units})", width=12)
             f.add_layout(cb, "right")
             f.yaxis.axis_label = "Excitation energy (eV)"
-            hover = HoverTool(renderers=[r], tooltips=_tooltips(self.axis), formatters={"$x": hover_other},
+            hover = HoverTool(renderers=[r], tooltips=_tooltips(self.axis), formatters={"$data_x": hover_other, "@image": "printf"},
                               name=f"hover_{i}")
             f.add_tools(hover)
             self.hovers.append(hover)
@@ -825,10 +825,10 @@ def _signal_channels(scan) -> list:
 def _tooltips(axis: str) -> list:
     """Hover read-out of a map in the ``axis`` view: the other second-axis value is y − x (custom)."""
     if axis == "emission":
-        return [("excitation (eV)", "$y{0.000}"), ("emission (eV)", "$x{0.000}"), ("loss (eV)", "$x{custom}"),
-                ("intensity", "@image{0.0000e}")]
-    return [("excitation (eV)", "$y{0.000}"), ("emission (eV)", "$x{custom}"), ("loss (eV)", "$x{0.000}"),
-            ("intensity", "@image{0.0000e}")]
+        return [("excitation (eV)", "$y{0.000}"), ("emission (eV)", "$x{0.000}"), ("loss (eV)", "$data_x{custom}"),
+                ("intensity", "@image{%.6g}")]
+    return [("excitation (eV)", "$y{0.000}"), ("emission (eV)", "$data_x{custom}"), ("loss (eV)", "$x{0.000}"),
+            ("intensity", "@image{%.6g}")]
 
 
 def _fmt_values(values) -> str:
