@@ -13,8 +13,10 @@ from rixsim.manybody.buildplan import estimate_build
 from rixsim.manybody.shifted import (
     ComplexSymmetricOperator,
     apply_real,
+    lanczos_broadened,
     lanczos_quadrature,
     shifted_lanczos,
+    shifted_lanczos_block,
 )
 from rixsim.spectroscopy.geometry import ScatteringGeometry
 from rixsim.spectroscopy.krylov import (
@@ -101,6 +103,65 @@ def test_lanczos_quadrature_gives_exact_broadened_spectra_and_a_valid_bound():
             if max_iter > 1000:
                 assert err < 1e-9 * exact.max()
         np.testing.assert_allclose([wc.sum() for wc in q.weights], (v**2).sum(axis=0), rtol=1e-10)
+
+
+@pytest.mark.parametrize("store", [True, False])
+def test_shifted_lanczos_block_solves_every_start_vector_and_shift(store):
+    hs, h, rng = _sparse_symmetric(200, seed=4)
+    noise = rng.normal(size=(200, 200))
+    g = np.diag(rng.uniform(0.2, 0.8, 200)) + 0.05 * (noise + noise.T)
+    b = rng.normal(size=(200, 3))
+    for a, bilinear, shifts in ((hs, False, np.array([np.linspace(-4, 4, 5) + 0.3j + c for c in range(3)])),
+                                (sp.csr_matrix(h - 0.5j * g), True, np.array([np.linspace(-3, 3, 4) + 0.1 * c
+                                                                              for c in range(3)]))):
+        sols = shifted_lanczos_block(a, b, shifts, bilinear=bilinear, tol=1e-10, max_iter=3000, store=store)
+        dense = a.toarray()
+        for c, sol in enumerate(sols):
+            ref = np.array([np.linalg.solve(s * np.eye(200) - dense, b[:, c]) for s in shifts[c]])
+            assert sol.converged and sol.residual.max() < 1e-9
+            assert np.abs(sol.x - ref).max() < 1e-8 * np.abs(ref).max()
+
+
+def test_gauss_quadrature_kernel_equals_lapack():
+    from scipy.linalg import eigh_tridiagonal
+
+    from rixsim.manybody import _krylov_kernels as kk
+    rng = np.random.default_rng(5)
+    alphas, betas = rng.normal(size=(120, 5)), rng.uniform(0.1, 1.5, size=(120, 5))
+    ks = np.array([120, 1, 2, 37, 119])
+    nodes, weights = np.zeros((120, 5)), np.zeros((120, 5))
+    kk.gauss_quadrature(alphas, betas, ks, nodes, weights)
+    for c, k in enumerate(ks):
+        th, s = (alphas[:1, c], np.ones((1, 1))) if k == 1 else eigh_tridiagonal(alphas[:k, c], betas[:k - 1, c])
+        order = np.argsort(nodes[:k, c])
+        np.testing.assert_allclose(nodes[:k, c][order], th, atol=1e-12)
+        np.testing.assert_allclose(weights[:k, c][order], s[0] ** 2, atol=1e-12)
+
+
+def test_lanczos_broadened_converges_to_the_exact_voigt_spectrum():
+    """Stopping on the broadened spectrum: a looser tolerance stops earlier, the spectra converge to the
+    exact (eigendecomposition) Voigt spectrum, and a Gaussian width lets the recursion stop earlier."""
+    from rixsim.spectroscopy.broadening import broaden_sticks
+    hs, h, rng = _sparse_symmetric(400, seed=6)
+    v = rng.normal(size=(400, 3))
+    w, u = np.linalg.eigh(h)
+    x = np.linspace(w[0] + 1, w[-1] - 1, 150)
+    errs, steps = [], []
+    for tol in (1e-2, 1e-5, 1e-9):
+        q = lanczos_broadened(hs, v, probes=x, lorentz_fwhm=0.1, gauss_fwhm=0.3, max_iter=3000, tol=tol)
+        err = 0.0
+        for c in range(3):
+            exact = broaden_sticks(x, w, (u.T @ v[:, c]) ** 2, 0.1, 0.3)
+            approx = broaden_sticks(x, q.nodes[c], q.weights[c], 0.1, 0.3)
+            err = max(err, np.abs(approx - exact).max() / exact.max())
+        errs.append(err)
+        steps.append(q.n_iter.max())
+        assert q.bound.max() <= tol
+    # the error follows the tolerance until round-off (the measure of 400 states is then exact)
+    assert errs[0] > 1e-2 * 1e-2 and errs[0] > 1e3 * errs[1] and max(errs[1:]) < 1e-8, errs
+    assert steps[0] < steps[1] <= steps[2], steps
+    lor = lanczos_broadened(hs, v, probes=x, lorentz_fwhm=0.1, gauss_fwhm=0.0, max_iter=3000, tol=1e-2)
+    assert lor.n_iter.max() > steps[0], (lor.n_iter.max(), steps)
 
 
 # ---------------------------------------------------------------------------------- maps vs dense
