@@ -313,8 +313,10 @@ def initial_windows(rmap: RixsMap, element: str = "") -> dict:
     centre = float(img.x[int(np.nanargmax(profile))]) if np.isfinite(profile).any() else 0.5 * (lo + hi)
     half = 0.5 * min(1.0, width / 10)
     centre = min(max(centre, lo + half), hi - half)
-    return {"PFY": (lo + width / 4, hi - width / 4), "iPFY": (lo, lo + width / 10),
-            "sPFY": (centre - half, centre + half), "ccPFY": (lo + width / 10, lo + width / 4)}
+    def r(a, b):                                # 1 meV is finer than any window anyone drags
+        return (round(a, 3) if round(a, 3) >= lo else a, round(b, 3) if round(b, 3) <= hi else b)
+    return {"PFY": r(lo + width / 4, hi - width / 4), "iPFY": r(lo, lo + width / 10),
+            "sPFY": r(centre - half, centre + half), "ccPFY": r(lo + width / 10, lo + width / 4)}
 
 
 def channel_traces(rmap: RixsMap, windows: Mapping[str, tuple]) -> dict:
