@@ -28,11 +28,11 @@ import numpy as np
 
 DELTAS = np.arange(6.0, -4.5, -1.0)
 IONS = {
-    "Ni3+": dict(udd=7.0, upd=8.5, veg=2.5, tendq=1.0),
-    "Ni4+": dict(udd=7.0, upd=8.5, veg=2.5, tendq=1.0),
-    "Co4+": dict(udd=7.0, upd=8.5, veg=2.5, tendq=1.0),
+    "Ni3+": {"udd": 7.0, "upd": 8.5, "veg": 2.5, "tendq": 1.0},
+    "Ni4+": {"udd": 7.0, "upd": 8.5, "veg": 2.5, "tendq": 1.0},
+    "Co4+": {"udd": 7.0, "upd": 8.5, "veg": 2.5, "tendq": 1.0},
 }
-MN = ("Mn4+", dict(udd=6.0, upd=7.5, veg=2.5, tendq=1.5), np.array([3.0, 0.0, -3.0]))
+MN = ("Mn4+", {"udd": 6.0, "upd": 7.5, "veg": 2.5, "tendq": 1.5}, np.array([3.0, 0.0, -3.0]))
 
 
 def weights(ion, delta, params):
