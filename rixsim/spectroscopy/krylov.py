@@ -108,10 +108,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: ``method="auto"`` of ``rixs_map`` uses the Krylov engine above this many core-excited states.  Below it the
-#: dense path is faster on this engine's present state (Mn2+ d5+d6L, 8460 states, 50 × 300 map: dense 300 s,
-#: Krylov 2507 s, both on a loaded 2-core machine) and fits in memory (dense eigenvectors of 30 000 states:
-#: 7.2 GB); above it the dense eigenvectors alone outgrow a workstation.
+#: ``method="auto"`` of ``rixs_map`` uses the Krylov engine above this many core-excited states.  Measured side
+#: by side (``benchmarks/bench_krylov.py --n-exc 20 --n-loss 150``, 2-core machine at load 4–7, CPU seconds
+#: including the builds and, for dense, both diagonalisations): Mn2+ d5 (1260 states) dense 1.7 s, Krylov 5.5 s;
+#: Mn2+ d5+d6L (8460 states) dense 36.9 s / 2.69 GB, Krylov 26.6 s / 0.98 GB (before the batched final-state
+#: Lanczos: 61.4 s) — the crossover lies between the two.  ``auto`` still stays dense up to 30 000 states: its
+#: per-state L3/L2 widths are the reference definition (the Krylov width operator differs by ≲ 3e-4 of the
+#: map maximum) and its eigenvectors still fit (30 000 states: 7.2 GB); ask for ``method="krylov"`` from
+#: ~5000 states for speed.
 DENSE_LIMIT = 30000
 
 
