@@ -50,6 +50,14 @@ def _handler_class():
     return GuardedHandler
 
 
+def _warm_up() -> None:
+    """Import what every page needs (xraydb alone takes ~2 s) before the URL is printed, in this thread
+    (imports on two threads at once can deadlock on circular imports)."""
+    import importlib
+    for name in ("scipy.interpolate", "rixsim.detection.channels", "rixsim.analysis.fitting"):
+        importlib.import_module(name)
+
+
 class ViewerServer:
     """The explorer on ``http://127.0.0.1:PORT/rixsim``.
 
@@ -118,6 +126,7 @@ class ViewerServer:
     def serve_forever(self, open_browser: bool = False) -> None:
         """Run in this thread until interrupted (the ``rixsim view`` command); Ctrl-C stops it cleanly."""
         from tornado.ioloop import IOLoop
+        _warm_up()
         self._make()
         self.server.start()
         if self.on_ready is not None:
