@@ -179,7 +179,8 @@ def xas(source, energies, polarization="isotropic", temperature_k: float = 0.0, 
                         meta={"polarization": str(polarization), "temperature_k": float(temperature_k),
                               "gauss_fwhm": gauss, "lorentz_fwhm": lorentz_fwhm, "model": source.name,
                               "method": "lanczos"})
-    if is_model and not all(("E", h) in getattr(source, "_cache", {}) for h in (False, True)):
+    if is_model and hasattr(source, "basis") and not all(("E", h) in getattr(source, "_cache", {})
+                                                          for h in (False, True)):
         # dense eigenvectors of both sectors (complex, with LAPACK's workspace) before diagonalising
         dims = [source.basis(h).dim for h in (False, True)]
         memory.plan(3 * 16 * sum(d * d for d in dims), f"dense XAS: diagonalising sectors of {dims[0]} and "
