@@ -51,7 +51,7 @@ Accuracy and convergence controls (:class:`KrylovOptions`)
   ×1.5); ``meta["final_bound_max"]`` is the largest last change.  Using the Gaussian as well as the
   Lorentzian cut the final-state Lanczos of the Mn2+ d5+d6L map from 960 to ~400 steps at the same map
   error (the earlier rule bounded the Lorentzian-only resolvent).
-* Initial states: ARPACK (:meth:`ClusterModel.low_energy_states`), all states within 30 k_BT, degenerate
+* Initial states: ARPACK per symmetry block (:func:`initial_states`), all states within 30 k_BT, degenerate
   manifolds complete; their residual norms ‖H v − E v‖ are reported (``meta["initial_residual_max"]``).
 
 With the defaults the map agrees with the dense one to ≲ 1e-8 of its maximum on the tested cases (the tests
