@@ -49,7 +49,7 @@ Accuracy and convergence controls (:class:`KrylovOptions`)
   with a line of the actual Voigt width (final Lorentzian ⊗ spectrometer Gaussian) on probes across the loss
   grid — moved by less than ``final_tol`` × ‖χ‖² × (line peak) between two checks (checks at step 30, then
   ×1.5); ``meta["final_bound_max"]`` is the largest last change.  Using the Gaussian as well as the
-  Lorentzian cut the final-state Lanczos of the Mn2+ d5+d6L map from 960 to ~400 steps at the same map
+  Lorentzian cut the final-state Lanczos of the Mn2+ d5+d6L map from 960 to 380–520 steps at the same map
   error (the earlier rule bounded the Lorentzian-only resolvent).
 * Initial states: ARPACK per symmetry block (:func:`initial_states`), all states within 30 k_BT, degenerate
   manifolds complete; their residual norms ‖H v − E v‖ are reported (``meta["initial_residual_max"]``).
