@@ -379,3 +379,29 @@ def test_view_command_checks_its_arguments(capsys):
     assert "give one or more files" in capsys.readouterr().err
     assert main(["view", "--example", "--no-browser", "--port", "70000"]) == EXIT_INPUT
     assert "--port" in capsys.readouterr().err
+
+
+def test_view_command_prints_the_url_serves_and_stops_on_sigterm():
+    """``rixsim view --example --no-browser`` prints its loopback URL, serves the page (HTTP 200), and exits
+    0 on SIGTERM (Ctrl-C gives the CLI's 130, "interrupted")."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    p = subprocess.Popen([sys.executable, "-m", "rixsim.interfaces.cli", "view", "--example", "--no-browser"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = p.stdout.readline()
+        assert line.startswith("rixsim view: http://127.0.0.1:"), line
+        url = line.split()[2]
+        with urllib.request.urlopen(url, timeout=60) as r:
+            assert r.status == 200 and b"bokeh" in r.read().lower()
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=30) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()

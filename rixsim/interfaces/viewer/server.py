@@ -124,11 +124,17 @@ class ViewerServer:
         return [s.getsockname()[:2] for s in self.server._http._sockets.values()]
 
     def serve_forever(self, open_browser: bool = False) -> None:
-        """Run in this thread until interrupted (the ``rixsim view`` command); Ctrl-C stops it cleanly."""
+        """Run in this thread until SIGTERM (returns) or Ctrl-C (``KeyboardInterrupt``, after stopping the
+        server): the ``rixsim view`` command."""
         from tornado.ioloop import IOLoop
         _warm_up()
         self._make()
         self.server.start()
+        import signal
+        loop = self.server.io_loop
+        if threading.current_thread() is threading.main_thread():
+            # SIGTERM (a job scheduler, `kill`) stops the server cleanly (exit 0); Ctrl-C is "interrupted"
+            signal.signal(signal.SIGTERM, lambda *_: loop.add_callback_from_signal(loop.stop))
         if self.on_ready is not None:
             self.on_ready(self.url)
         if open_browser:
@@ -136,8 +142,6 @@ class ViewerServer:
             IOLoop.current().add_callback(lambda: webbrowser.open(self.url))
         try:
             self.server.io_loop.start()
-        except KeyboardInterrupt:
-            log.info("stopped by Ctrl-C")
         finally:
             self.server.stop()
             self.executor.shutdown(wait=False, cancel_futures=True)
