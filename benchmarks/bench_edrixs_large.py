@@ -20,6 +20,17 @@ the same energies and pairs (one process), max |Δ| / max of the spectra.  The E
 ``edrixs.fedrixs``, ``mpi4py`` and ``mpirun`` (Debian: libopenmpi3 openmpi-bin libopenblas0 libparpack2);
 without them it prints SKIPPED and exits 77.  Not part of the test suite.
 
+Measured 2026-12-01 (2-core machine shared with other jobs, load average 5–8), ``--omegas 25`` (ω = −2.90 eV
+relative, on the L3 edge): ground energies of both codes −9.45470298 eV (4 states, to all printed digits);
+EDRIXS ED 16.7 s, then 288.9 s and 238.6 s for the two (ω, pair) calls (MINRES 540 iterations to 1e-8 per ground
+state, final Lanczos 500); rixsim Krylov 329 s for the same ω and two pairs run as two separate one-ω maps (each
+its own intermediate Krylov space), i.e. only 1.6× faster per (ω, pair) at one ω — the Krylov engine's gain is
+that one intermediate space serves every ω of a map (50 × 300 map of ``bench_krylov_large.py``: 1883 s wall,
+against 100 EDRIXS calls × ≈ 264 s ≈ 26 000 s, an estimate from the two measured calls).  Spectra: max |Δ| / max
+= 4.8e-3 with each normalised to its maximum (intensity ratio 1.014) — not yet understood (EDRIXS's 500-step
+final Lanczos at a 0.05 eV HWHM is a candidate); on the one-ligand-hole cluster with only three of its four
+ground states in EDRIXS the difference was 1.7e-2.
+
 Run:  python benchmarks/bench_edrixs_large.py [--omegas 10,25,40] [--ranks 2] [--ligand-holes 3]
 """
 from __future__ import annotations
