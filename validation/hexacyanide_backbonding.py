@@ -34,7 +34,13 @@ from __future__ import annotations
 import numpy as np
 
 from rixsim.cluster.crystal_field import CrystalField
-from rixsim.cluster.model import BackDonation, ChargeTransfer, ClusterModel, Multiplet, atomic_model
+from rixsim.cluster.model import (
+    BackDonation,
+    ChargeTransfer,
+    ClusterModel,
+    Multiplet,
+    atomic_model,
+)
 from rixsim.spectroscopy.xas import xas
 
 #: published numbers that the stored sources do give (RASPT2, not VBCI): Fe 3d character of the CN⁻ orbitals,

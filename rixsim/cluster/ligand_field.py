@@ -41,7 +41,6 @@ whole shell); ``traceless=True`` (default in :func:`ligand_site`) removes it, as
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -134,7 +133,7 @@ def point_charge_matrix(positions, charges, r2: float, r4: float) -> np.ndarray:
     return np.real_if_close(u.conj().T @ h @ u, tol=1e6).real
 
 
-def slater_koster_hybridization(positions, v_pd_sigma, v_pd_pi, reference_distance: Optional[float] = None,
+def slater_koster_hybridization(positions, v_pd_sigma, v_pd_pi, reference_distance: float | None = None,
                                 exponent: float = HARRISON_PD_EXPONENT) -> np.ndarray:
     """Hermitian 5×5 d–ligand hopping T = (V V†)^{1/2} (real basis, eV) of p-orbital ligands.
 
@@ -176,9 +175,9 @@ class LigandSite:
     """
 
     crystal_field: CrystalField
-    hybridization: Optional[np.ndarray]
+    hybridization: np.ndarray | None
     positions: np.ndarray
-    acceptor_hybridization: Optional[np.ndarray] = None
+    acceptor_hybridization: np.ndarray | None = None
 
     def charge_transfer(self, delta: float, udd: float, upd: float, n_ligand_holes: int = 2):
         """A :class:`~rixsim.cluster.model.ChargeTransfer` with this site's hopping."""
@@ -199,7 +198,7 @@ class LigandSite:
 
 
 def ligand_site(positions, *, e_sigma=None, e_pi=0.0, charges=None, r2: float = 0.0, r4: float = 0.0,
-                v_pd_sigma=None, v_pd_pi=0.0, reference_distance: Optional[float] = None,
+                v_pd_sigma=None, v_pd_pi=0.0, reference_distance: float | None = None,
                 exponent: float = HARRISON_PD_EXPONENT, traceless: bool = True,
                 acceptor_v_pd_pi=None, acceptor_v_pd_sigma=0.0) -> LigandSite:
     """Crystal field (AOM ``e_sigma``/``e_pi`` and/or point ``charges`` with ⟨r²⟩, ⟨r⁴⟩) and, with

@@ -443,7 +443,10 @@ class ClusterModel:
             step = 0.0 if ct is None else ct.delta + ((ct.udd - ct.upd) if core_hole else 0.0)
             h = place_configurations(basis, h, base=0.0, step=step)
         else:
-            first = [i for i, (k, j) in enumerate(self.transfer_counts(core_hole)) if k + j <= 1]
+            # all configurations: the targets are affine in the shell occupations once F⁰ has added the Udd pair
+            # terms, so the fit is exact; fitting only k + j ≤ 1 would leave ε_d − ε_L free where dⁿ⁺¹L̲ cannot
+            # exist (2p⁵d¹⁰ of d⁹) but the mixed dⁿ⁺¹L̲L* does
+            first = list(range(len(self.transfer_counts(core_hole))))
             h = _place_general(basis, h, self.configuration_targets(core_hole), first,
                                [s.name for s in self.shells.shells if s.name != "2p"])
         self._cache[key] = (basis, h)
@@ -600,8 +603,9 @@ def place_configurations(basis: Basis, h: sp.spmatrix, base: float, step: float)
 def _place_general(basis: Basis, h: sp.spmatrix, targets: np.ndarray, first: list[int],
                    valence: list[str]) -> sp.csr_matrix:
     """Add a constant and on-site energies ε_s N_s of the valence shells so that the configurations
-    ``first`` (none or one transferred electron) average to ``targets``; the others then follow from F⁰
-    (Udd) — the tests check every configuration with :func:`configuration_averages`."""
+    ``first`` average to ``targets`` (least squares; exact when the targets are affine in the occupations
+    after F⁰ (Udd), as the documented definitions are) — the tests check every configuration with
+    :func:`configuration_averages`."""
     avg = configuration_averages(basis, h)
     cfg = np.array(basis.configurations, dtype=float)
     a = np.hstack([np.ones((len(first), 1)), cfg[first][:, :len(valence)]])

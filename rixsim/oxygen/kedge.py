@@ -192,9 +192,8 @@ class OxygenKEdge:
 
     def _place_with_acceptor(self, basis: Basis, h, kind: str):
         targets = self.configuration_targets(kind)
-        top = 10 if kind != "hole" else 9
-        first = [i for i, c in enumerate(basis.configurations) if (top - c[1]) + c[2] <= 1]
-        return _place_general(basis, h, targets, first, ["3d", "L", "L*"])
+        # every configuration (exact: the targets are affine in the occupations after F⁰; see ClusterModel)
+        return _place_general(basis, h, targets, list(range(len(basis.configurations))), ["3d", "L", "L*"])
 
     def _channel(self, bra: Basis, ket: Basis, annihilate_core: bool):
         """The ten channel operators L†_i s_σ(i) (or L_i alone for emission), as sparse matrices."""
