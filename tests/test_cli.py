@@ -106,7 +106,7 @@ BAD = {
     "unknown table": ("[model]\nion = 'Ni2+'\n[rixss]\npowder = true\n", "rixss"),
     "bool as number": ("[model]\nion = 'Ni2+'\ntendq = true\n", "model.tendq"),
     "string for bool": ("[model]\nion = 'Ni2+'\n[rixs]\npowder = 'yes'\n", "rixs.powder"),
-    "bad choice": ("[model]\nion = 'Ni2+'\nsymmetry = 'Td'\n", "model.symmetry"),
+    "bad choice": ("[model]\nion = 'Ni2+'\nsymmetry = 'Oct'\n", "model.symmetry"),
     "unknown ion": ("[model]\nion = 'Xx2+'\n", "model.ion"),
     "ct missing delta": ("[model]\nion = 'Ni2+'\n[model.charge_transfer]\nudd = 7.0\nupd = 8.0\nveg = 2.0\n",
                          "model.charge_transfer.delta"),
