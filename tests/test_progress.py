@@ -90,6 +90,19 @@ def test_a_map_in_many_final_state_chunks_still_counts_each_incident_energy_once
     assert "chunk(s)" in _lines(caplog, "RIXS map: ")[0] and " 1 chunk(s)" not in _lines(caplog, "RIXS map: ")[0]
 
 
+def test_a_krylov_map_counts_incident_energies_over_its_initial_states(no_terminal):
+    made, caplog = no_terminal
+    model = rixsim.atomic_model("Ni2+", tendq=1.0)      # 3 populated initial states at 300 K (the 3A2g triplet)
+    exc = np.linspace(850.0, 858.0, 12)
+    rixsim.rixs_map(model, exc, loss=np.linspace(-0.5, 4.0, 60), method="krylov", temperature_k=300.0)
+    (c,) = [c for c in made if c.desc == "Krylov RIXS map"]
+    assert c.total == exc.size and c.unit == "incident energies"
+    assert c.n == pytest.approx(exc.size)
+    lines = _lines(caplog, "Krylov RIXS map: ")
+    assert lines[0].startswith("Krylov RIXS map: 12 incident energies × 60 loss points, 3 initial state(s)")
+    assert lines[-1].startswith("Krylov RIXS map: all 12 incident energies done")
+
+
 def test_a_fit_logs_evaluations_and_chi2(no_terminal):
     from rixsim.analysis.fitting import FitModel, fit_xas, simulate_xas
     from rixsim.results import Spectrum

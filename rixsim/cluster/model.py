@@ -534,28 +534,25 @@ class ClusterModel:
         return EdgeTransitions(e_i, weights, e_m, fwhm, dip, edge_offset=self.edge_offset,
                                temperature_k=t, meta=meta)
 
-    def low_energy_states(self, temperature_k: float, n_min: int = 8):
+    def low_energy_states(self, temperature_k: float, n_min: int = 8, h=None):
         """Populated initial states without full diagonalisation: ``(energies, vectors, weights)`` with
-        energies in the Hamiltonian's own frame.  Dense (block) diagonalisation for small sectors, ARPACK
-        (``eigsh``, smallest algebraic) otherwise, growing the number of states until the highest one found
-        carries a Boltzmann weight below e⁻³⁰."""
-        basis, h = self.hamiltonian(False)
-        if basis.dim <= 3000:
+        energies in the Hamiltonian's own frame, every state within 30 k_BT of the ground state.
+
+        Sectors of ≤ 3000 states are diagonalised densely (block by block).  Larger ones are solved per
+        symmetry block (:func:`symmetry_blocks`, the connected components of H): blocks of ≤ 400 states
+        densely, the others by ARPACK (``eigsh``, smallest algebraic), growing the number of states of a
+        block until its highest one lies beyond the cut-off.  ARPACK on the whole sector can miss partners
+        of a degenerate ground state (a Krylov space holds one vector of a degenerate eigenspace: it
+        returned three of the four Γ₈ states of Mn4+ d3…d6L3), while the partners of a cubic or Kramers
+        multiplet lie in different blocks.  ``h`` is the sector's Hamiltonian when the caller has it.
+        """
+        if h is None:
+            _, h = self.hamiltonian(False)
+        if h.shape[0] <= 3000:
             es = self.eigensystem(False)
             e, v = es.energies, es.vectors
         else:
-            from scipy.sparse.linalg import eigsh
-            hr = _real_if_possible(h)
-            k = n_min
-            while True:
-                k = min(k, basis.dim - 2)
-                e, v = eigsh(hr, k=k, which="SA", tol=1e-10)
-                order = np.argsort(e)
-                e, v = e[order], v[:, order]
-                span = 30 * K_B_EV * temperature_k + 1e-5
-                if e[-1] - e[0] > span or k >= basis.dim - 2:
-                    break
-                k *= 2
+            e, v = _lowest_per_block(_real_if_possible(h), 30 * K_B_EV * temperature_k + 1e-5, n_min)
         rel = e - e[0]
         keep = rel <= 30 * K_B_EV * temperature_k + 1e-5
         return e[keep], v[:, keep], boltzmann_weights(rel[keep], temperature_k)
@@ -622,6 +619,35 @@ def symmetry_blocks(h: sp.spmatrix) -> list[np.ndarray]:
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(n_comp + 1))
     return [order[bounds[c]:bounds[c + 1]] for c in range(n_comp)]
+
+
+def _lowest_per_block(h: sp.spmatrix, span: float, n_min: int = 8) -> tuple:
+    """All eigenpairs of ``h`` within ``span`` of its lowest eigenvalue, block by block (see
+    :meth:`ClusterModel.low_energy_states`); vectors on the whole space, sorted by energy."""
+    from scipy.sparse.linalg import eigsh
+    found = []
+    for idx in symmetry_blocks(h):
+        sub = h[idx][:, idx]
+        if idx.size <= 400:
+            eb, vb = np.linalg.eigh(sub.toarray())
+            found.append([idx, eb, vb, idx.size])
+            continue
+        k = min(n_min, idx.size - 2)
+        eb, vb = eigsh(sub, k=k, which="SA", tol=1e-12)
+        found.append([idx, eb, vb, k])
+    e0 = min(float(f[1].min()) for f in found)
+    for f in found:                                  # grow the blocks whose highest state is inside the cut
+        while f[3] < f[0].size - 2 and f[1].max() - e0 <= span:
+            f[3] = min(2 * f[3], f[0].size - 2)
+            f[1], f[2] = eigsh(h[f[0]][:, f[0]], k=f[3], which="SA", tol=1e-12)
+    dtype = np.result_type(*[f[2].dtype for f in found])
+    picks = [(f[0], f[1][j], f[2][:, j]) for f in found for j in np.flatnonzero(f[1] - e0 <= span)]
+    picks.sort(key=lambda t: t[1])
+    e = np.array([p[1] for p in picks])
+    v = np.zeros((h.shape[0], len(picks)), dtype=dtype)
+    for j, (idx, _, vec) in enumerate(picks):
+        v[idx, j] = vec
+    return e, v
 
 
 #: sectors from this many determinants announce their build with an INFO line (smaller ones take milliseconds)

@@ -82,6 +82,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from rixsim import progress as rprogress
 from rixsim import validate
 from rixsim.errors import InputError
 from rixsim.manybody import buildplan
@@ -191,57 +192,13 @@ class InitialStates:
 
 
 def initial_states(model, temperature_k: float, h_i=None, n_min: int = 8) -> InitialStates:
-    """All initial states within 30 k_BT of the ground state, degenerate manifolds complete, with residual
-    norms.
-
-    Small sectors (≤ 3000 states) use :meth:`~rixsim.cluster.model.ClusterModel.low_energy_states` (dense).
-    Large ones are solved per symmetry block (the connected components of H_i,
-    :func:`rixsim.cluster.model.symmetry_blocks`) by ARPACK, growing the number of states of a block until its
-    highest one lies beyond the cut-off: a Krylov space holds one vector of a degenerate eigenspace, so ARPACK
-    on the whole sector can miss partners of a degenerate ground state (it returned three of the four Γ₈
-    states of Mn4+ d3…d6L3), while the partners of a cubic or Kramers multiplet lie in different blocks.
-    """
-    from scipy.sparse.linalg import eigsh
-
-    from rixsim.cluster.model import K_B_EV, boltzmann_weights, symmetry_blocks
+    """All initial states within 30 k_BT of the ground state, degenerate manifolds complete
+    (:meth:`~rixsim.cluster.model.ClusterModel.low_energy_states`: per symmetry block, ARPACK on the large
+    ones), with their residual norms ‖H v − E v‖."""
     t = validate.nonnegative(temperature_k, "temperature_k", "K")
     if h_i is None:
         _, h_i = model.hamiltonian(False)
-    if h_i.shape[0] <= 3000:
-        e, v, w = model.low_energy_states(t)
-    else:
-        phase, hr = _real_or_phase(h_i)
-        if phase != 1.0:
-            hr = sp.csr_matrix(h_i)
-        span = 30 * K_B_EV * t + 1e-5
-        found = []
-        for idx in symmetry_blocks(hr):
-            sub = hr[idx][:, idx]
-            if idx.size <= 400:
-                eb, vb = np.linalg.eigh(sub.toarray())
-                found.append((idx, eb, vb))
-                continue
-            k = min(n_min, idx.size - 2)
-            eb, vb = eigsh(sub, k=k, which="SA", tol=1e-12)
-            found.append([idx, eb, vb, k])
-        e0 = min(float(f[1].min()) for f in found)
-        for f in found:                                  # grow the blocks whose highest state is inside the cut
-            while len(f) == 4 and f[1].max() - e0 <= span and f[3] < f[0].size - 2:
-                f[3] = min(2 * f[3], f[0].size - 2)
-                f[1], f[2] = eigsh(hr[f[0]][:, f[0]], k=f[3], which="SA", tol=1e-12)
-        es, vs = [], []
-        for f in found:
-            idx, eb, vb = f[0], f[1], f[2]
-            keep = eb - e0 <= span
-            for j in np.flatnonzero(keep):
-                vec = np.zeros(hr.shape[0], dtype=vb.dtype)
-                vec[idx] = vb[:, j]
-                es.append(eb[j])
-                vs.append(vec)
-        order = np.argsort(es)
-        e = np.asarray(es)[order]
-        v = np.stack([vs[i] for i in order], axis=1)
-        w = boltzmann_weights(e - e[0], t)
+    e, v, w = model.low_energy_states(t, n_min=n_min, h=h_i)
     keep = w > 0
     e, v, w = e[keep], v[:, keep], w[keep] / w[keep].sum()
     res = np.linalg.norm(apply_real(h_i, np.ascontiguousarray(v)) - v * e[None, :], axis=0)
@@ -451,7 +408,7 @@ def _submit_all(executor, fn, tasks):
 def krylov_rixs_map(model, excitation, *, loss=None, emission=None, geometry=None, polarization_in=None,
                     polarization_out=None, powder: bool = False, final_fwhm: float = 0.1,
                     resolution_fwhm: float = 0.2, elastic: bool = True, elastic_tol: float = 1e-5,
-                    margin_fwhm: float | None = 20.0, memory_gb: float = 1.0, progress: bool = False,
+                    margin_fwhm: float | None = 20.0, memory_gb: float = 1.0, progress: bool | None = None,
                     temperature_k: float = 0.0, krylov: KrylovOptions | None = None, executor=None) -> RixsMap:
     """Kramers–Heisenberg map of a :class:`~rixsim.cluster.model.ClusterModel` by Krylov methods.
 
@@ -515,70 +472,67 @@ def krylov_rixs_map(model, excitation, *, loss=None, emission=None, geometry=Non
     inel = np.zeros((exc.size, grid.size))
     el = np.zeros((exc.size, grid.size))
     res_max, n_int, bound_max, n_fin = 0.0, 0, 0.0, 0
-    bar = None
-    if progress:
-        from rixsim.progress import enabled
-        if enabled(True):
-            from tqdm.auto import tqdm
-            bar = tqdm(total=exc.size * ini.energies.size, desc="Krylov RIXS", unit="ω")
     n_ini = ini.energies.size
-    psi_all = {}
-    for ig, (eg, vg, pg) in enumerate(zip(ini.energies, ini.vectors.T, ini.weights)):
-        if ig % plan.group == 0:
-            # one shifted Krylov space per (initial state, incident component), all of a group in lockstep
-            # (H_m read once per step for every start vector)
-            grp = range(ig, min(ig + plan.group, n_ini))
-            rhs = np.stack([apply_real(t_real[a], ini.vectors[:, jg]) for jg in grp for a in comps], axis=1)
-            shifts = np.stack([exc - offset + ini.energies[jg] + (0.5j * scalar_fwhm if scalar_fwhm is not None
-                                                                  else 0.0) for jg in grp for a in comps])
-            sols = shifted_lanczos_block(a_op, rhs, shifts, bilinear=bilinear, max_iter=opts.max_intermediate,
-                                         tol=opts.tol, check_every=opts.check_every, store=plan.store)
-            del rhs
-            it = iter(sols)
-            for jg in grp:
-                for a in comps:
-                    sol = next(it)
-                    psi_all[jg, a] = phases[a] * sol.x                      # (n_ω, dim_m)
-                    res_max, n_int = max(res_max, float(sol.residual.max())), max(n_int, sol.n_iter)
-                    log.info("g %d (E=%.4f eV), component %s: %d Krylov vectors, residual %.2e%s", jg,
-                             ini.energies[jg], "xyz"[a], sol.n_iter, sol.residual.max(),
-                             "" if sol.converged else " (NOT converged)")
-            del sols, it
-        psi = {a: psi_all.pop((ig, a)) for a in comps}
-        tasks = []
-        for blk in blocks:
-            # T_b† ψ_a for the block, then χ_q = Σ_ba K_q[b, a] T_b† ψ_a
-            tp = {(b, a): np.conj(phases[b]) * apply_real(t_dag[b], np.ascontiguousarray(psi[a][blk].T))
-                  for b in outs for a in comps}
-            chi = np.zeros((h_i.shape[0], len(q_used), blk.size), dtype=complex)
-            for (b, a), vec in tp.items():
-                coef = kq[:, b, a]
-                for q in np.flatnonzero(coef):
-                    chi[:, q, :] += coef[q] * vec
-            del tp
-            cols, rep = split(chi.reshape(h_i.shape[0], -1))
-            del chi
-            n_cols = len(q_used) * blk.size
-            factors = np.tile(np.repeat(pg * wq, blk.size), rep)
-            omega_of = np.tile(np.tile(np.arange(blk.size), len(q_used)), rep)
-            tasks.append((h_f, np.ascontiguousarray(cols), factors, omega_of, blk.size, eg, e0, grid, lo, hi, tol_el,
-                          fl, fg, elastic, opts, probes))
-            assert factors.size == cols.shape[1] == rep * n_cols
-            if executor is None:            # run now, keep memory to one block
-                tasks[-1] = _loss_block(*tasks[-1])
-                if bar is not None:
-                    bar.update(blk.size)
-        results = tasks if executor is None else _submit_all(executor, _loss_block, tasks)
-        for blk, (bi, be_, bnd, nf) in zip(blocks, results):
-            inel[blk] += bi
-            el[blk] += be_
-            bound_max = bound_max if np.isnan(bnd) else max(bound_max, bnd)
-            n_fin = max(n_fin, nf)
-        if bar is not None and executor is not None:
-            bar.update(exc.size)
-        del psi
-    if bar is not None:
-        bar.close()
+    # counts incident energies: each populated initial state adds its share of every energy it has done
+    bar = rprogress.counter("Krylov RIXS map", total=exc.size, unit="incident energies", requested=progress,
+                            start=f"{exc.size} incident energies × {grid.size} loss points, {n_ini} initial "
+                                  f"state(s), {h_m.shape[0]} core-excited states")
+    share = 1.0 / n_ini
+    with bar:
+        psi_all = {}
+        for ig, (eg, vg, pg) in enumerate(zip(ini.energies, ini.vectors.T, ini.weights)):
+            if ig % plan.group == 0:
+                # one shifted Krylov space per (initial state, incident component), all of a group in lockstep
+                # (H_m read once per step for every start vector)
+                grp = range(ig, min(ig + plan.group, n_ini))
+                rhs = np.stack([apply_real(t_real[a], ini.vectors[:, jg]) for jg in grp for a in comps], axis=1)
+                shifts = np.stack([exc - offset + ini.energies[jg] + (0.5j * scalar_fwhm if scalar_fwhm is not None
+                                                                      else 0.0) for jg in grp for a in comps])
+                sols = shifted_lanczos_block(a_op, rhs, shifts, bilinear=bilinear, max_iter=opts.max_intermediate,
+                                             tol=opts.tol, check_every=opts.check_every, store=plan.store)
+                del rhs
+                it = iter(sols)
+                for jg in grp:
+                    for a in comps:
+                        sol = next(it)
+                        psi_all[jg, a] = phases[a] * sol.x                      # (n_ω, dim_m)
+                        res_max, n_int = max(res_max, float(sol.residual.max())), max(n_int, sol.n_iter)
+                        log.info("g %d (E=%.4f eV), component %s: %d Krylov vectors, residual %.2e%s", jg,
+                                 ini.energies[jg], "xyz"[a], sol.n_iter, sol.residual.max(),
+                                 "" if sol.converged else " (NOT converged)")
+                del sols, it
+            psi = {a: psi_all.pop((ig, a)) for a in comps}
+            tasks = []
+            for blk in blocks:
+                # T_b† ψ_a for the block, then χ_q = Σ_ba K_q[b, a] T_b† ψ_a
+                tp = {(b, a): np.conj(phases[b]) * apply_real(t_dag[b], np.ascontiguousarray(psi[a][blk].T))
+                      for b in outs for a in comps}
+                chi = np.zeros((h_i.shape[0], len(q_used), blk.size), dtype=complex)
+                for (b, a), vec in tp.items():
+                    coef = kq[:, b, a]
+                    for q in np.flatnonzero(coef):
+                        chi[:, q, :] += coef[q] * vec
+                del tp
+                cols, rep = split(chi.reshape(h_i.shape[0], -1))
+                del chi
+                n_cols = len(q_used) * blk.size
+                factors = np.tile(np.repeat(pg * wq, blk.size), rep)
+                omega_of = np.tile(np.tile(np.arange(blk.size), len(q_used)), rep)
+                tasks.append((h_f, np.ascontiguousarray(cols), factors, omega_of, blk.size, eg, e0, grid, lo, hi,
+                              tol_el, fl, fg, elastic, opts, probes))
+                assert factors.size == cols.shape[1] == rep * n_cols
+                if executor is None:            # run now, keep memory to one block
+                    tasks[-1] = _loss_block(*tasks[-1])
+                    bar.update(blk.size * share)
+            results = tasks if executor is None else _submit_all(executor, _loss_block, tasks)
+            for blk, (bi, be_, bnd, nf) in zip(blocks, results):
+                inel[blk] += bi
+                el[blk] += be_
+                bound_max = bound_max if np.isnan(bnd) else max(bound_max, bnd)
+                n_fin = max(n_fin, nf)
+            if executor is not None:
+                bar.update(exc.size * share)
+            del psi
     inel = gather(inel)
     if elastic:
         el = gather(el)
