@@ -204,7 +204,7 @@ def test_the_cli_says_it_started_before_the_numerical_modules_load(tmp_path):
     assert int(lines[-1].split(": ")[1]) > 0, proc.stderr        # the spy sees compiled kernels
 
 
-def test_a_measured_fit_logs_evaluations_and_chi2(no_terminal):
+def test_a_measured_fit_logs_evaluations_and_chi2(no_terminal, monkeypatch):
     from rixsim.analysis.measured import (
         ClusterAbsorption,
         DetectionChannel,
@@ -221,6 +221,12 @@ def test_a_measured_fit_logs_evaluations_and_chi2(no_terminal):
     truth = {"tendq": 1.1, "white_line_area": 14.0, "step_height": 1.2, "tey_scale": 2.0e5, "tey_bg0": 400.0,
              "tey_bg1": 50.0}
     y = np.random.default_rng(2).poisson(model.predict(e, truth)["tey"].intensity).astype(float)
+    real_yields = MeasuredModel._yields
+
+    def slow_yields(self, *args, **kwargs):       # ≥ 5 ms an evaluation: the 1 ms timer fires while n > 0 even
+        time.sleep(0.005)                         # when the fit itself is faster than a thread switch
+        return real_yields(self, *args, **kwargs)
+    monkeypatch.setattr(MeasuredModel, "_yields", slow_yields)
     res = fit_measured(MeasuredScan({"tey": Spectrum(e, y)}), model, start=truth, vary=["white_line_area"],
                        sigma="poisson")
     fits = [c for c in made if c.desc.startswith("measured fit")]
