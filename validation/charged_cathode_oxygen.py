@@ -1,0 +1,183 @@
+"""Validation: the O K edge of the charged-cathode clusters across the positive-to-negative charge-transfer
+crossover (issue 13, item 6, the O-K part; the ground-state weights alone are in ``charged_cathode_weights.py``).
+
+For Ni3+ (d7 … d10L3, three ligand holes, Δ from +6 to −4 eV in 1 eV steps) and Ni4+ (d6 … d9L3, three ligand
+holes, Δ from +6 to −4 eV in 2 eV steps — the coarser grid keeps the run under 5 min on one core) the same
+clusters as ``charged_cathode_weights.py`` (its parameters are imported: Udd 7.0, Upd 8.5, Veg 2.5, 10Dq 1.0 eV;
+illustrative, not a fit) are taken to the O K edge with :class:`rixsim.oxygen.kedge.OxygenKEdge` (defaults:
+core_hole_ligand Q = 1 eV, edge_offset 523.5 eV, O 1s Lorentzian FWHM 0.156 eV, main edge an arctan step at
+535.0 eV).  At 0 K per Δ it prints the weights w(dⁿ), w(dⁿ⁺¹L̲), w(dⁿ⁺²L̲²), w(dⁿ⁺³L̲³), the ligand-hole count
+n_L = Σ k w_k, the pre-edge weight (stick sum and the integral of the broadened spectrum, Gaussian FWHM 0.2 eV),
+the pre-edge positions (strongest peak and intensity-weighted centroid, absolute and relative to the main
+edge at 535.0 eV — a fixed phenomenological step, so the relative and absolute shifts are the same) and, from one
+O-K RIXS spectrum excited at the pre-edge peak (coherent cluster part only, final-state FWHM 0.1 eV, resolution
+FWHM 0.3 eV), the energy loss of the strongest inelastic feature and its height relative to the elastic line.
+With ``--co`` also Co4+ (d5 … d7L2: two ligand holes only — three holes, 13 152 states, and even two holes at
+≈ 150 s per Δ are too slow for the default run) at Δ = +4, 0, −4 eV.
+
+Checks that can fail (printed PASS/FAIL, exit status 1 on any FAIL):
+
+(a) sum rule of the module (``tests/test_oxygen.py``, relative 1e-10): the pre-edge stick sum
+    Σ_m Σ_c |⟨m|L†_c s|g⟩|² equals the ligand-hole count of the ground state; and that count equals Σ k w_k of
+    the weights found by the L-edge model's Krylov initial-state solver (the cluster of the weights script,
+    an independent solver: 1e-6); the broadened spectrum's integral over 505–555 eV equals n_L minus the
+    Lorentzian tails outside that window computed from the sticks (2e-3 n_L);
+(b) n_L grows strictly as Δ decreases;
+(c) the pre-edge shift.  Hellmann–Feynman, derived from the module's configuration energies (initial sector
+    E(dⁿ⁺ᵏL̲ᵏ) = kΔ + Udd k(k−1)/2, core sector E(1s¹dⁿ⁺¹⁺ᵏL̲ᵏ) = Δ + k(Δ + Udd + Q) + …): a pre-edge line at
+    E_m − E_g moves with d(E_m − E_g)/dΔ = 1 + n_L(m) − n_L(g) exactly.  Checked against a central finite
+    difference (h = 1e-3 eV, 1e-5) for the lowest bright pre-edge line.  As 1 + n_L(m) − n_L(g) > 0 whenever
+    n_L(g) < 1, that line moves to lower photon energy as Δ decreases, fastest (slope ≈ 1) at positive Δ and
+    slowing where the ground state becomes ligand-hole-like; the direction found on the grid for the peak and
+    centroid is printed (and checked for the lowest line only, where it is derived).
+
+Run:  python validation/charged_cathode_oxygen.py [OUTDIR] [--co]   (OUTDIR is accepted for ``rixsim validate``
+and not written to: everything is printed.)
+"""
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+SKIP = 77
+MAIN_EDGE = 535.0
+FD_STEP = 1e-3
+WINDOW = (505.0, 555.0)
+
+
+def _cases(with_co):
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+    from charged_cathode_weights import IONS  # the same clusters as the weights
+    out = [("Ni3+", IONS["Ni3+"], 3, np.arange(6.0, -4.5, -1.0)),
+           ("Ni4+", IONS["Ni4+"], 3, np.arange(6.0, -4.5, -2.0))]
+    if with_co:
+        out.append(("Co4+", IONS["Co4+"], 2, np.array([4.0, 0.0, -4.0])))
+    return out
+
+
+def krylov_weights(model, n_holes):
+    """Configuration weights of the 0 K ground manifold by the L-edge model's Krylov initial-state solver."""
+    from rixsim.spectroscopy.krylov import initial_states
+    basis, _ = model.hamiltonian(False)
+    ini = initial_states(model, 0.0)
+    nd = basis.occupations("3d")
+    n0 = basis.configurations[0][0]
+    prob = np.abs(ini.vectors) ** 2
+    w = np.array([prob[nd == n0 + k].sum(axis=0) for k in range(n_holes + 1)]) @ ini.weights
+    return w, float(ini.residuals.max())
+
+
+def lowest_bright_line(edge):
+    """(E_m − E_g, n_L(g), n_L(m)) of the lowest pre-edge line with ≥ 1e-3 of the strongest line's weight;
+    ligand-hole counts averaged over the degenerate manifolds (1e-6 eV)."""
+    e_i, w, e_m, d = edge.absorption_channels(0.0)
+    strength = np.sum(np.abs(d) ** 2, axis=0) @ w                  # per core state
+    m = int(np.flatnonzero(strength >= 1e-3 * strength.max())[0])
+    b_m, _, e_core, v_m, _ = edge.hamiltonian("core")
+    manifold = np.abs(e_core - e_core[m]) < 1e-6
+    holes_m = 10 - b_m.occupations("L")
+    n_m = float(np.mean(np.sum(np.abs(v_m[:, manifold]) ** 2 * holes_m[:, None], axis=0)))
+    return float(e_m[m] - e_i[0]), edge.ligand_holes(0.0), n_m
+
+
+def one_delta(ion, params, n_holes, delta):
+    from rixsim.cluster.model import cluster_model
+    from rixsim.oxygen.kedge import OxygenKEdge, lattice_oxygen_map, oxygen_k_xas
+    model = cluster_model(ion, delta=float(delta), n_ligand_holes=n_holes, **params)
+    w, residual = krylov_weights(model, n_holes)
+    edge = OxygenKEdge(model, main_edge_energy=MAIN_EDGE)
+    n_l = edge.ligand_holes(0.0)
+    e_i, wg, e_m, d = edge.absorption_channels(0.0)
+    sticks = np.sum(np.abs(d) ** 2, axis=0) * wg[None, :]
+    pos = edge.edge_offset + e_m[:, None] - e_i[None, :]
+    stick_sum = float(sticks.sum())
+    centroid = float((sticks * pos).sum() / stick_sum)
+    energies = np.arange(WINDOW[0], WINDOW[1] + 1e-9, 0.01)
+    xas = oxygen_k_xas(edge, energies, temperature_k=0.0, main_edge=False)
+    hw = 0.5 * edge.core_fwhm
+    inside = (np.arctan((WINDOW[1] - pos) / hw) - np.arctan((WINDOW[0] - pos) / hw)) / np.pi
+    expected_area = float((sticks * inside).sum())
+    peak = float(energies[np.argmax(xas.intensity)])
+    # one O-K RIXS spectrum at the pre-edge peak: coherent cluster part only (no normal-emission band)
+    emission = np.arange(peak - 12.0, peak + 1.0 + 1e-9, 0.02)
+    rixs = lattice_oxygen_map(edge, np.array([peak]), emission, temperature_k=0.0, fluorescence_weight=0.0)
+    loss = peak - emission
+    inelastic = rixs.intensity[0] - rixs.elastic[0]
+    sel = loss > 0.4
+    k = int(np.argmax(np.where(sel, inelastic, -np.inf)))
+    rixs_loss, rixs_ratio = float(loss[k]), float(inelastic[k] / rixs.elastic[0].max())
+    # Hellmann–Feynman slope of the lowest bright line against a central finite difference
+    e0, n_g, n_m = lowest_bright_line(edge)
+    fd = []
+    for s in (+1, -1):
+        m2 = cluster_model(ion, delta=float(delta) + s * FD_STEP, n_ligand_holes=n_holes, **params)
+        fd.append(lowest_bright_line(OxygenKEdge(m2, main_edge_energy=MAIN_EDGE))[0])
+    slope_fd = (fd[0] - fd[1]) / (2 * FD_STEP)
+    return {"w": w, "residual": residual, "n_l": n_l, "n_l_w": float(w @ np.arange(n_holes + 1)),
+            "stick_sum": stick_sum, "area": xas.integral(), "expected_area": expected_area, "peak": peak,
+            "centroid": centroid, "lowest": edge.edge_offset + e0, "slope_hf": 1 + n_m - n_g,
+            "slope_fd": slope_fd, "rixs_loss": rixs_loss, "rixs_ratio": rixs_ratio}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("outdir", nargs="?", help="accepted for `rixsim validate`; nothing is written")
+    ap.add_argument("--co", action="store_true", help="also Co4+ d5…d7L2 at three Δ (slow: ≈ 8 min)")
+    args = ap.parse_args(argv)
+    try:
+        import rixsim.oxygen.kedge  # noqa: F401
+        cases = _cases(args.co)
+    except ImportError as exc:
+        print(f"SKIPPED: {exc}")
+        return SKIP
+    failures = 0
+    t_all = time.perf_counter()
+    for ion, params, n_holes, deltas in cases:
+        t0 = time.perf_counter()
+        rows = [one_delta(ion, params, n_holes, d) for d in deltas]
+        n0 = {"Ni3+": 7, "Ni4+": 6, "Co4+": 5}[ion]
+        labels = [f"d{n0}"] + [f"d{n0 + k}L{k}" for k in range(1, n_holes + 1)]
+        print(f"\n{ion} (d{n0} … d{n0 + n_holes}L{n_holes}), O K edge at 0 K, {time.perf_counter() - t0:.1f} s")
+        print("  Δ(eV) " + "".join(f"{x:>8s}" for x in labels)
+              + "     n_L  sticks   area  peak(eV) peak-535 centroid lowest  dE/dΔ  RIXS loss  inel/el")
+        for d, r in zip(deltas, rows):
+            print(f"  {d:+5.1f} " + "".join(f"{x:8.3f}" for x in r["w"])
+                  + f"  {r['n_l']:6.3f}  {r['stick_sum']:6.3f} {r['area']:6.3f}  {r['peak']:7.2f}  "
+                    f"{r['peak'] - MAIN_EDGE:+6.2f}  {r['centroid']:7.2f} {r['lowest']:7.2f}  {r['slope_hf']:5.3f}"
+                    f"  {r['rixs_loss']:8.2f}  {r['rixs_ratio']:7.3f}")
+        n_l = np.array([r["n_l"] for r in rows])
+        peaks = np.array([r["peak"] for r in rows])
+        cents = np.array([r["centroid"] for r in rows])
+        lows = np.array([r["lowest"] for r in rows])
+        checks = {
+            "(a) stick sum = n_L (rel 1e-10)": all(abs(r["stick_sum"] - r["n_l"]) <= 1e-10 * r["n_l"] for r in rows),
+            "(a) n_L = Σ k w_k of the Krylov weights (1e-6)": all(abs(r["n_l"] - r["n_l_w"]) < 1e-6 for r in rows),
+            "(a) Krylov residuals < 1e-8 eV": max(r["residual"] for r in rows) < 1e-8,
+            "(a) broadened area = n_L − Lorentzian tails (2e-3 n_L)":
+                all(abs(r["area"] - r["expected_area"]) < 2e-3 * r["n_l"] for r in rows),
+            "(b) n_L grows strictly as Δ decreases": bool(np.all(np.diff(n_l) > 0)),
+            "(c) lowest line: finite-difference slope = 1 + n_L(m) − n_L(g) (1e-5)":
+                all(abs(r["slope_fd"] - r["slope_hf"]) < 1e-5 for r in rows),
+            "(c) lowest line moves down as Δ decreases": bool(np.all(np.diff(lows) < 0)),
+        }
+        print(f"  max |FD − HF slope| = {max(abs(r['slope_fd'] - r['slope_hf']) for r in rows):.1e}; "
+              f"max |area − expected| / n_L = {max(abs(r['area'] - r['expected_area']) / r['n_l'] for r in rows):.1e}")
+
+        def direction(y):
+            dy = np.diff(y)
+            return ("down" if np.all(dy < 0) else "up" if np.all(dy > 0) else "not monotonic") + \
+                f" ({y[0]:.2f} → {y[-1]:.2f} eV)"
+        print(f"  as Δ decreases: peak {direction(peaks)}; centroid {direction(cents)}; lowest line {direction(lows)}")
+        for name, ok in checks.items():
+            print(f"  {'PASS' if ok else 'FAIL'}: {name}")
+            failures += not ok
+    print(f"\ntotal {time.perf_counter() - t_all:.1f} s")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
