@@ -803,8 +803,6 @@ def fit_xas(data: Spectrum, model: FitModel, *, start: Mapping[str, float] | Non
     if "edge_offset" in params:     # data in keV, or far from this ion's edge: the fit would find nothing
         off = float(params["edge_offset"].value)
         validate.axis_near(e, off - 15.0, off + 30.0, "data energy", f"the {model.ion} L2,3 edge", 30.0)
-    if start is None or "scale" not in dict(start) and not _is_lmfit(start):
-        _auto_scale(params, lambda v: model.xas(e, v, polarization), yfit, sig)
 
     def evaluate(v):
         return model.xas(e, v, polarization)
@@ -813,7 +811,9 @@ def fit_xas(data: Spectrum, model: FitModel, *, start: Mapping[str, float] | Non
         return Spectrum(e, evaluate(values), label=f"{model.ion} fit", meta={"values": values})
     kind = "xas"
     fitted = Spectrum(e, y, label=data.label, units=data.units, meta=dict(data.meta))
-    with blas_limit(blas_threads):
+    with blas_limit(blas_threads):         # every model evaluation, the scale's start included
+        if start is None or "scale" not in dict(start) and not _is_lmfit(start):
+            _auto_scale(params, evaluate, yfit, sig)
         return _run(evaluate, params, model, y, yfit, sig, weighting, scale_covar, max_nfev, method, make_best,
                     counts0, kind, fitted)
 
@@ -898,8 +898,6 @@ def fit_rixs_map(data: RixsMap, model: FitModel, *, start: Mapping[str, float] |
 
     def evaluate(v):
         return model.rixs(exc, second, v, on_loss_axis=on_loss, **rixs_kwargs)
-    if start is None or "scale" not in dict(start) and not _is_lmfit(start):
-        _auto_scale(params, evaluate, yfit, sig)
 
     def make_best(values):
         z = evaluate(values)
@@ -907,7 +905,9 @@ def fit_rixs_map(data: RixsMap, model: FitModel, *, start: Mapping[str, float] |
             return RixsMap(exc, None, z, loss=second, label=f"{model.ion} fit", meta={"values": values})
         return RixsMap(exc, second, z, label=f"{model.ion} fit", meta={"values": values})
     kind, fitted = "map", data
-    with blas_limit(blas_threads):
+    with blas_limit(blas_threads):         # every model evaluation, the scale's start included
+        if start is None or "scale" not in dict(start) and not _is_lmfit(start):
+            _auto_scale(params, evaluate, yfit, sig)
         return _run(evaluate, params, model, y, yfit, sig, weighting, scale_covar, max_nfev, method, make_best,
                     counts0, kind, fitted)
 

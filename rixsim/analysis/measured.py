@@ -872,7 +872,9 @@ def fit_measured(scans, model: MeasuredModel, *, start: Optional[Mapping[str, fl
         validate.integer(blas_threads, "blas_threads", lo=1)
     if auto_start:
         vary = list(dict.fromkeys(vary + lin))
-        _linear_start(model, params, scans, sets, names, separate_scales, dict(start or {}))
+        from rixsim.analysis.fitting import blas_limit
+        with blas_limit(blas_threads):      # the linear start evaluates the model too
+            _linear_start(model, params, scans, sets, names, separate_scales, dict(start or {}))
     for nm in vary:
         if nm not in params:
             raise InputError(f"unknown parameter {nm!r}; allowed: {list(params)}")
