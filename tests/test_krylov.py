@@ -382,3 +382,20 @@ def test_krylov_xas_width_operator_against_dense_per_state_widths():
     assert np.abs(k - d).max() < 1e-4 * d.max()
     # the area (sum rule (10 − n)/3 in the dense engine's normalisation) is the same
     assert abs(np.trapezoid(k, e) - np.trapezoid(d, e)) < 1e-3 * np.trapezoid(d, e)
+
+
+def test_gauss_hermite_shifts_give_the_exact_voigt_of_a_lorentzian():
+    """The resolvent-side Gaussian (Lanczos XAS, Krylov XAS) against scipy's Voigt profile: a Lorentzian of
+    FWHM 0.4 eV convolved with a Gaussian of FWHM 0.3 eV, to 1e-6 of its peak."""
+    from scipy.special import voigt_profile
+
+    from rixsim.spectroscopy.broadening import gauss_hermite_shifts
+    x = np.linspace(-3.0, 3.0, 601)
+    gam = 0.2                                         # Lorentzian HWHM
+    s, w = gauss_hermite_shifts(0.3)
+    assert w.sum() == pytest.approx(1.0, abs=1e-14)
+    approx = sum(wk * (gam / np.pi) / ((x + sk) ** 2 + gam ** 2) for sk, wk in zip(s, w))
+    exact = voigt_profile(x, 0.3 / (2 * np.sqrt(2 * np.log(2))), gam)
+    assert np.max(np.abs(approx - exact)) < 1e-6 * exact.max()
+    s0, w0 = gauss_hermite_shifts(0.0)
+    assert s0.tolist() == [0.0] and w0.tolist() == [1.0]

@@ -229,7 +229,7 @@ def run(outdir: pathlib.Path) -> pathlib.Path:
         log.info("%s in %.1f s", name, time.time() - t)
         if name == "Fig. 3":
             md += ["## Fig. 5 — Prussian-blue anode, discharged vs charged", "",
-                   "Placeholder: simulated by the chemistry module (another engineer's).", ""]
+                   "Simulated separately: `validation/mn1_vs_mn2.py --covalent` (back-bonded Mn–CN clusters).", ""]
     md += [f"Run time {time.time() - t0:.1f} s."]
     path = outdir / "review_figures.md"
     path.write_text("\n".join(md) + "\n", encoding="utf-8")

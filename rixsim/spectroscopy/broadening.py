@@ -73,6 +73,18 @@ def broaden_sticks(axis, positions, weights, lorentz_fwhm, gauss_fwhm: float = 0
     return out
 
 
+def gauss_hermite_shifts(gauss_fwhm: float, n: int = 48) -> tuple:
+    """Shifts (eV) and weights of an ``n``-point Gauss–Hermite rule for a unit-area Gaussian of FWHM
+    ``gauss_fwhm``: Σ_k w_k f(E + s_k) ≈ (f ∗ G)(E), exact for polynomials of degree < 2n.  One shift of
+    weight 1 for ``gauss_fwhm = 0``.  Used where a spectrum is a resolvent evaluated at shifted energies
+    (Lanczos continued fractions), which cannot be convolved afterwards on its own grid."""
+    if gauss_fwhm <= 0:
+        return np.zeros(1), np.ones(1)
+    x, w = np.polynomial.hermite.hermgauss(n)
+    sigma = gauss_fwhm / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+    return np.sqrt(2.0) * sigma * x, w / np.sqrt(np.pi)
+
+
 def gaussian_convolve(axis, values, fwhm: float) -> np.ndarray:
     """Convolve ``values`` sampled on a strictly increasing ``axis`` with a unit-area Gaussian of ``fwhm``.
 

@@ -94,7 +94,7 @@ from rixsim.manybody.shifted import (
     shifted_lanczos_block,
 )
 from rixsim.results import RixsMap
-from rixsim.spectroscopy.broadening import broaden_sticks
+from rixsim.spectroscopy.broadening import broaden_sticks, gauss_hermite_shifts
 
 __all__ = [
     "DENSE_LIMIT",
@@ -582,12 +582,7 @@ def krylov_xas(model, axis, eps, temperature_k: float, gauss_fwhm: float = 0.0, 
         a_op, bilinear = hm_r, False
     else:
         a_op, bilinear = ComplexSymmetricOperator(hm_r, width_op), True
-    if gauss_fwhm > 0:
-        x, wq = np.polynomial.hermite.hermgauss(48)
-        nodes = np.sqrt(2.0) * gauss_fwhm / (2.0 * np.sqrt(2.0 * np.log(2.0))) * x
-        wq = wq / np.sqrt(np.pi)
-    else:
-        nodes, wq = np.zeros(1), np.ones(1)
+    nodes, wq = gauss_hermite_shifts(gauss_fwhm)
     out = np.zeros(axis.size)
     res_max, n_max = 0.0, 0
     for eg, vg, pg in zip(ini.energies, ini.vectors.T, ini.weights):

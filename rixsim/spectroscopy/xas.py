@@ -228,12 +228,7 @@ def _xas_lanczos(model, axis, eps, temperature_k, lorentz_fwhm, steps, gauss_fwh
         width = model.l3_fwhm + (model.l2_fwhm - model.l3_fwhm) * step
     if np.any(width <= 0):
         raise InputError("the Lanczos XAS needs Lorentzian widths > 0")
-    if gauss_fwhm > 0:
-        x, wq = np.polynomial.hermite.hermgauss(48)
-        shifts = np.sqrt(2.0) * gauss_fwhm / (2.0 * np.sqrt(2.0 * np.log(2.0))) * x
-        wq = wq / np.sqrt(np.pi)
-    else:
-        shifts, wq = np.zeros(1), np.ones(1)
+    shifts, wq = broadening.gauss_hermite_shifts(gauss_fwhm)
     out = np.zeros(axis.size)
     # one continued fraction per populated initial state and polarisation component
     with progress.counter("Lanczos XAS", total=e_g.size * len(ops), unit="continued fractions", requested=None,
