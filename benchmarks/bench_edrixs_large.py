@@ -55,7 +55,7 @@ CT = {"delta": 3.0, "udd": 6.0, "upd": 7.5, "veg": 2.5}
 GAMMA_C_FWHM, FINAL_FWHM = 0.3, 0.1
 N_EXC, N_LOSS = 50, 300
 E_IN = np.array([0.0, 0.0, 1.0])
-E_OUTS = (np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0]))
+AXES = {"x": np.array([1.0, 0.0, 0.0]), "y": np.array([0.0, 1.0, 0.0]), "z": np.array([0.0, 0.0, 1.0])}
 
 
 def model_of(n_lig):
@@ -129,6 +129,53 @@ def write_inputs(n_lig, workdir):
     return float(model.edge_offset), e, out
 
 
+def _read_eigvec(fname):
+    """(eigenvalue, vector) of one EDRIXS ``eigvec.N`` file (Fortran unformatted: two records)."""
+    with open(fname, "rb") as fh:
+        raw = fh.read()
+    n1 = int(np.frombuffer(raw, np.int32, 1, 0)[0])
+    ev = float(np.frombuffer(raw, np.float64, 1, 4)[0])
+    n2 = int(np.frombuffer(raw, np.int32, 1, 4 + n1 + 4)[0])
+    return ev, np.frombuffer(raw, np.complex128, n2 // 16, 4 + n1 + 8).copy()
+
+
+def _write_eigvec(fname, ev, vec):
+    """Write ``eigvec.N`` in the record layout :func:`_read_eigvec` reads."""
+    vec = np.ascontiguousarray(vec, dtype=np.complex128)
+    with open(fname, "wb") as fh:
+        for payload in (np.array([ev]).tobytes(), vec.tobytes()):
+            mark = np.array([len(payload)], np.int32).tobytes()
+            fh.write(mark + payload + mark)
+
+
+def orthonormalise_eigvecs(n_gs, tol=1e-8):
+    """Orthonormalise EDRIXS's dumped ground vectors within each group of degenerate eigenvalues.
+
+    EDRIXS's ARPACK path dumps the members of a degenerate manifold (here the four Γ₈ states) as
+    *non-orthogonal* vectors of it (overlaps up to 0.83 were measured); its RIXS solver then sums
+    ``Σ_k p_k |v_k⟩⟨v_k|`` as if they were orthonormal, which is not the thermal density matrix.  Gram–Schmidt
+    within each group (states closer than ``tol`` eV) restores it and leaves the eigenvalues as they are.
+    Returns the largest |⟨v_j|v_k⟩ − δ_jk| before the fix.
+    """
+    evs, vecs = zip(*[_read_eigvec(f"eigvec.{k + 1}") for k in range(n_gs)])
+    v = np.array(vecs).T
+    err = float(np.abs(v.conj().T @ v - np.eye(n_gs)).max())
+    evs = np.array(evs)
+    start = 0
+    while start < n_gs:
+        stop = start + 1
+        while stop < n_gs and abs(evs[stop] - evs[start]) < tol:
+            stop += 1
+        q, r = np.linalg.qr(v[:, start:stop])
+        if np.abs(np.diag(r)).min() < 1e-6:
+            raise RuntimeError(f"EDRIXS eigvec.{start + 1}..{stop} do not span a {stop - start}-dimensional manifold")
+        v[:, start:stop] = q
+        start = stop
+    for k in range(n_gs):
+        _write_eigvec(f"eigvec.{k + 1}", evs[k], v[:, k])
+    return err
+
+
 def mpi_worker(args):
     """Runs under mpirun: ED, then one rixs_fsolver call per (ω, emission polarisation)."""
     from edrixs.fedrixs import ed_fsolver, rixs_fsolver
@@ -154,9 +201,14 @@ def mpi_worker(args):
     ed_fsolver(comm.py2f(), rank, size)
     comm.Barrier()
     t_ed = time.perf_counter() - t0
+    if rank == 0:
+        gram_err = orthonormalise_eigvecs(n_gs)
+        print(f"  EDRIXS eigvec.1..{n_gs}: largest |<v_j|v_k> - δ_jk| {gram_err:.2e} before orthonormalising the "
+              f"degenerate groups", flush=True)
+    comm.Barrier()
     times, spectra = [], np.zeros((omegas.size, loss.size))
     for iw, w in enumerate(omegas):
-        for e_out in E_OUTS:
+        for e_out in (AXES[c] for c in args.outs.split(",")):
             if rank == 0:
                 write_config(num_val_orbs=20, num_core_orbs=6, num_gs=n_gs, nkryl=args.nkryl,
                              linsys_max=args.linsys_max, linsys_tol=args.linsys_tol, omega_in=float(w),
@@ -182,6 +234,7 @@ def main():
     ap.add_argument("--omegas", default="10,25,40", help="indices into the 50-point incident axis")
     ap.add_argument("--ranks", type=int, default=2)
     ap.add_argument("--ligand-holes", type=int, default=3)
+    ap.add_argument("--outs", default="x,y", help="emission polarisations summed (one EDRIXS call each)")
     ap.add_argument("--nkryl", type=int, default=500)
     ap.add_argument("--linsys-max", type=int, default=2000)
     ap.add_argument("--linsys-tol", type=float, default=1e-8)
@@ -214,7 +267,7 @@ def main():
     print(f"inputs written in {time.perf_counter() - t0:.1f} s: {dims[False]} initial / {dims[True]} core-excited "
           f"valence determinants (× 6 core holes)", flush=True)
     cmd = [mpirun, "--allow-run-as-root", "--oversubscribe", "-np", str(args.ranks), sys.executable,
-           os.path.abspath(__file__), "--worker", "--workdir", workdir, "--nkryl", str(args.nkryl),
+           os.path.abspath(__file__), "--worker", "--workdir", workdir, "--outs", args.outs, "--nkryl", str(args.nkryl),
            "--linsys-max", str(args.linsys_max), "--linsys-tol", str(args.linsys_tol)]
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     t1 = time.perf_counter()
@@ -223,7 +276,7 @@ def main():
     t_edrixs = time.perf_counter() - t1
     with open(os.path.join(workdir, "edrixs.log"), encoding="utf-8", errors="replace") as log:
         for line in log:
-            if "EDRIXS ω" in line or "MINRES" in line.upper() or "converge" in line.lower():
+            if "EDRIXS ω" in line or "eigvec" in line or "converge" in line.lower():
                 print("  " + line.strip())
     if run.returncode != 0:
         print(f"EDRIXS run failed (exit {run.returncode}); inputs and log in {workdir}")
@@ -237,7 +290,8 @@ def main():
     model.hamiltonian(True)                   # built once per map (EDRIXS rebuilds H_n in every call)
     t2 = time.perf_counter()
     ours = np.zeros((len(idx), loss.size))
-    for e_out in E_OUTS:
+    e_outs = [AXES[c] for c in args.outs.split(",")]
+    for e_out in e_outs:
         m = rixs_map(model, exc[idx], loss=loss, polarization_in=E_IN, polarization_out=e_out, temperature_k=300.0,
                      final_fwhm=FINAL_FWHM, resolution_fwhm=0.0, method="krylov", margin_fwhm=None, memory_gb=8.0,
                      krylov=KrylovOptions(core_width="l3"))
@@ -247,10 +301,10 @@ def main():
     # EDRIXS's poles carry its own normalisation; compare shapes with each map scaled to its maximum, and the ratio
     scale = ours.max() / ed.max()
     dev = np.abs(ours / ours.max() - ed / ed.max()).max()
-    n_calls = len(idx) * len(E_OUTS)
+    n_calls = len(idx) * len(e_outs)
     per_call = float(np.mean(res["times"]))
     print(f"EDRIXS: {per_call:.1f} s per (ω, polarisation pair) call (mean of {n_calls}; {res['times'].round(1)})")
-    print(f"rixsim Krylov, same {len(idx)} energies × {len(E_OUTS)} pairs, one process: {t_ours:.1f} s "
+    print(f"rixsim Krylov, same {len(idx)} energies × {len(e_outs)} pairs, one process: {t_ours:.1f} s "
           f"({t_ours / n_calls:.1f} s per (ω, pair)); EDRIXS/rixsim per (ω, pair): {per_call / (t_ours / n_calls):.2f}×")
     print(f"spectra: max |Δ| / max = {dev:.2e} (each normalised to its maximum; intensity ratio {scale:.4g}); "
           f"rixsim residual {m.meta['residual_max']:.1e}")
