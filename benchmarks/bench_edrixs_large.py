@@ -12,32 +12,31 @@ are rixsim's one-body 2p → 3d matrices.  EDRIXS's energies are relative: its �
 One Lorentzian core width (EDRIXS has no L3/L2 width operator): Γ_c = 0.3 eV FWHM (``gamma_c`` = 0.15 HWHM),
 final 0.1 eV FWHM, no Gaussian (EDRIXS poles give Lorentzians).  Polarisation: incident along z, emission
 summed over the two linear polarisations x and y (two EDRIXS calls per incident energy).  300 K: the four
-degenerate Γ₈ (⁴A₂) ground states found by rixsim (EDRIXS ``neval = num_gs = 4``, Boltzmann-averaged by both;
-with only three of them the spectra differ by 1.7 % on the one-ligand-hole cluster).
+degenerate Γ₈ (⁴A₂) ground states found by rixsim (EDRIXS ``num_gs = 4``, ARPACK asked for ``neval = 8`` so
+that it returns the whole manifold), Boltzmann-averaged by both.
 
 Printed: ground-state energies of both codes, EDRIXS seconds per (ω, pair) call, rixsim Krylov seconds for
 the same energies and pairs (one process), max |Δ| / max of the spectra.  The EDRIXS run needs
 ``edrixs.fedrixs``, ``mpi4py`` and ``mpirun`` (Debian: libopenmpi3 openmpi-bin libopenblas0 libparpack2);
 without them it prints SKIPPED and exits 77.  Not part of the test suite.
 
-Measured 2026-12-01 (2-core machine shared with other jobs, load average 5–8), ``--omegas 25`` (ω = −2.90 eV
-relative, on the L3 edge): ground energies of both codes −9.45470298 eV (4 states, to all printed digits);
-EDRIXS ED 16.7 s, then 288.9 s and 238.6 s for the two (ω, pair) calls (MINRES 540 iterations to 1e-8 per ground
-state, final Lanczos 500); rixsim Krylov 329 s for the same ω and two pairs run as two separate one-ω maps (each
-its own intermediate Krylov space), i.e. only 1.6× faster per (ω, pair) at one ω — the Krylov engine's gain is
-that one intermediate space serves every ω of a map (50 × 300 map of ``bench_krylov_large.py``: 1883 s wall,
-against 100 EDRIXS calls × ≈ 264 s ≈ 26 000 s, an estimate from the two measured calls).  Spectra: max |Δ| / max
-= 4.8e-3 with each normalised to its maximum (intensity ratio 1.014).  NOT an established agreement: on the
-one-ligand-hole cluster (``--ligand-holes 1``) the same comparison gives 1.7e-2 with EDRIXS's ARPACK returning
-three of the four Γ₈ states (neval = 4) and 8.8e-2 once it returns all four (neval = 8, as now) — the
-core-excited-sector mapping (constant and ε_d of rixsim's configuration placement in ``hopping_n.in``) or the
-comparison itself has an error not found yet; only the initial sector is verified (ground energies agree).
-Rebuilt with rixsim's own operator code, the one- and two-body terms written here reproduce rixsim's
-Hamiltonians of both sectors to 3e-13 eV, so the difference lies in how the EDRIXS side reads them (core-hole
-sector, transition operators) or in the spectra's conventions — to be found before these numbers count as
-"the same accuracy".
+Cause of the earlier spectra difference (found 2026-12-01): EDRIXS's ARPACK path (``ed_solver=2``) dumps the
+four degenerate Γ₈ ground states as *non-orthogonal* vectors of the manifold (largest |⟨v_j|v_k⟩ − δ_jk| = 0.83
+on the one-ligand-hole cluster), and its RIXS solver sums p_k |v_k⟩⟨v_k| over them as if orthonormal — not the
+thermal density matrix.  :func:`orthonormalise_eigvecs` (Gram–Schmidt within each degenerate group, rewriting
+``eigvec.N``) fixes it; nothing else was wrong (Hamiltonians, transition operators, widths, energy reference).
+With it, ``--ligand-holes 1 --omegas 25 --linsys-tol 1e-12 --linsys-max 5000``: EDRIXS and rixsim Krylov agree
+to max |Δ| / max = 2.3e-6 (intensity ratio 1.0000), and EDRIXS against an exact sparse-LU Kramers–Heisenberg
+evaluation on rixsim's matrices (``benchmarks/edrixs_exact_check.py``) to 2.3e-6 (Krylov against it 1.1e-7).
 
-Run:  python benchmarks/bench_edrixs_large.py [--omegas 10,25,40] [--ranks 2] [--ligand-holes 3]
+Timing measured earlier (2-core machine shared with other jobs, load average 5–8, ``--omegas 25``, before the
+fix, linsys_tol 1e-8, nkryl 500): EDRIXS ED 16.7 s, 288.9 s and 238.6 s for the two (ω, pair) calls; rixsim
+Krylov 329 s for the same ω and two pairs as two one-ω maps — the Krylov engine's gain is that one intermediate
+space serves every ω of a map (50 × 300 map of ``bench_krylov_large.py``: 1883 s wall, against 100 EDRIXS calls
+× ≈ 264 s ≈ 26 000 s).
+
+Run:  python benchmarks/bench_edrixs_large.py [--omegas 10,25,40] [--outs x,y] [--ranks 2] [--ligand-holes 3]
+      [--linsys-tol 1e-12 --linsys-max 5000]
 """
 from __future__ import annotations
 
