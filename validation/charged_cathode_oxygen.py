@@ -13,7 +13,8 @@ edge at 535.0 eV — a fixed phenomenological step, so the relative and absolute
 O-K RIXS spectrum excited at the pre-edge peak (coherent cluster part only, final-state FWHM 0.1 eV, resolution
 FWHM 0.3 eV), the energy loss of the strongest inelastic feature and its height relative to the elastic line.
 With ``--co`` also Co4+ (d5 … d7L2: two ligand holes only — three holes, 13 152 states, and even two holes at
-≈ 150 s per Δ are too slow for the default run) at Δ = +4, 0, −4 eV.
+≈ 150 s per Δ are too slow for the default run) at Δ = +4, 0, −4 eV (≈ 9 min more).  Measured on the shared
+2-core machine: default run 4.7 min wall (Ni3+ 63 s, Ni4+ 182–218 s), with ``--co`` 12.8 min.
 
 Checks that can fail (printed PASS/FAIL, exit status 1 on any FAIL):
 
@@ -129,7 +130,7 @@ def one_delta(ion, params, n_holes, delta):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("outdir", nargs="?", help="accepted for `rixsim validate`; nothing is written")
-    ap.add_argument("--co", action="store_true", help="also Co4+ d5…d7L2 at three Δ (slow: ≈ 8 min)")
+    ap.add_argument("--co", action="store_true", help="also Co4+ d5…d7L2 at three Δ (slow: ≈ 9 min)")
     args = ap.parse_args(argv)
     try:
         import rixsim.oxygen.kedge  # noqa: F401
