@@ -62,6 +62,7 @@ def crossing(deltas, a, b):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("outdir", nargs="?", help="accepted for `rixsim validate`; nothing is written")
     ap.add_argument("--mn", action="store_true", help="also Mn4+ d3…d6L3 (38 760 states) at three Δ")
     args = ap.parse_args()
     cases = [(ion, p, DELTAS) for ion, p in IONS.items()] + ([MN] if args.mn else [])
