@@ -124,6 +124,23 @@ def _source(page, renderer: str) -> dict:
         for (const [k, v] of entries) { out[k] = Array.from(v, x => (x && x.length !== undefined) ? Array.from(x) : x); }
         return out; }""", renderer)
 
+def _sliders(page) -> dict:
+    """``{parameter: value}`` of every ``slider_*`` model on the page."""
+    return page.evaluate("""() => { const out = {};
+        for (const m of Bokeh.documents[0].all_models) {
+            if (m.name && m.name.startsWith('slider_')) out[m.name.slice(7)] = m.value; }
+        return out; }""")
+
+
+def _slider_model(ion: str, kind: str, values: dict):
+    """The FitModel the page computes with and the slider values it takes, unit scale, no background."""
+    from rixsim.analysis.fitting import FitModel
+    fm = FitModel(ion, temperature_k=300.0)
+    v = {k: x for k, x in values.items() if k in fm.allowed_parameters(kind)}
+    v.update(scale=1.0, background=0.0, background_slope=0.0)
+    return fm, v
+
+
 
 def _set(page, name: str, attr: str, value):
     page.evaluate("([n, a, v]) => { Bokeh.documents[0].get_model_by_name(n)[a] = v; }", [name, attr, value])
@@ -365,7 +382,6 @@ def test_a_slider_re_renders_the_model(page, tmp_path):
     """Moving the 10Dq slider recomputes the model in the background; the page's model trace is then
     FitModel.xas for the page's slider values (computed here on a fresh FitModel), and the overlay is that
     times the least-squares scale onto the measured trace."""
-    from rixsim.analysis.fitting import FitModel
     before = _source(page, "model_xas")["raw"]
     _set(page, "slider_tendq", "value", 1.6)
     _wait_text(page, "model_status", "tendq 1.6")
@@ -373,14 +389,9 @@ def test_a_slider_re_renders_the_model(page, tmp_path):
     page.wait_for_timeout(300)
     got = _source(page, "model_xas")
     assert got["raw"] != before
-    values = page.evaluate("""() => { const out = {};
-        for (const m of Bokeh.documents[0].all_models) {
-            if (m.name && m.name.startsWith('slider_')) out[m.name.slice(7)] = m.value; }
-        return out; }""")
+    values = _sliders(page)
     assert values["tendq"] == 1.6
-    fm = FitModel("Ni2+", temperature_k=300.0)
-    v = {k: x for k, x in values.items() if k in fm.allowed_parameters("xas")}
-    v.update(scale=1.0, background=0.0, background_slope=0.0)
+    fm, v = _slider_model("Ni2+", "xas", values)
     want = fm.xas(np.array(got["energy"]), v)
     _close(got["raw"], want)
     meas = np.array(_source(page, "measured_xas")["y"])
@@ -393,19 +404,13 @@ def test_a_slider_re_renders_the_model(page, tmp_path):
 def test_the_model_map_and_its_difference_to_the_measured_one(page, example_map, tmp_path):
     """Ticking 'also simulate the map': the model map is FitModel.rixs on the displayed grid for the page's
     slider values, times the least-squares scale onto the measured map; it can be the B of the difference."""
-    from rixsim.analysis.fitting import FitModel
     _set(page, "map_too", "active", True)
     page.wait_for_function("() => { const d = Bokeh.documents[0].get_model_by_name('model_map').data_source.data;"
                            " const im = (d instanceof Map) ? d.get('image') : d.image; return im.length > 0; }",
                            timeout=120_000)
     _wait_text(page, "model_status", "done")
-    values = page.evaluate("""() => { const out = {};
-        for (const m of Bokeh.documents[0].all_models) {
-            if (m.name && m.name.startsWith('slider_')) out[m.name.slice(7)] = m.value; }
-        return out; }""")
-    fm = FitModel("Ni2+", temperature_k=300.0)
-    v = {k: x for k, x in values.items() if k in fm.allowed_parameters("rixs")}
-    v.update(scale=1.0, background=0.0, background_slope=0.0)
+    values = _sliders(page)
+    fm, v = _slider_model("Ni2+", "rixs", values)
     z = fm.rixs(example_map.excitation, example_map.emission, v, on_loss_axis=False)
     meas = example_map.intensity
     s = float(np.sum(z * meas) / np.sum(z * z))
@@ -567,7 +572,6 @@ def test_a_measured_fe_scan_under_an_fe3_model(browser, tmp_path):
     """A measured I06-1 Fe L2,3 scan (SRS; C1 = TEY, C2 = I0 per the data's README): the model is overlaid on
     the chosen channel ÷ monitor, which is C1 / C2 of rixsim.io.read_any, and the model trace is FitModel.xas
     of Fe3+ for the page's sliders."""
-    from rixsim.analysis.fitting import FitModel
     from rixsim.interfaces.viewer.server import ViewerServer
     from rixsim.io import read_any
     scan = read_any(FE_SCAN)
@@ -584,13 +588,8 @@ def test_a_measured_fe_scan_under_an_fe3_model(browser, tmp_path):
             _close(_source(pg, "measured_xas")["y"], want)
             got = _source(pg, "model_xas")
             assert len(got["raw"]) == scan.energy.size
-            values = pg.evaluate("""() => { const out = {};
-                for (const m of Bokeh.documents[0].all_models) {
-                    if (m.name && m.name.startsWith('slider_')) out[m.name.slice(7)] = m.value; }
-                return out; }""")
-            fm = FitModel("Fe3+", temperature_k=300.0)
-            v = {k: x for k, x in values.items() if k in fm.allowed_parameters("xas")}
-            v.update(scale=1.0, background=0.0, background_slope=0.0)
+            values = _sliders(pg)
+            fm, v = _slider_model("Fe3+", "xas", values)
             y = fm.xas(scan.energy, v)
             _close(got["raw"], y)
             _close(got["y"], float(y @ want / (y @ y)) * y)

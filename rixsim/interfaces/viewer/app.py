@@ -14,6 +14,7 @@ Named models (for tests and scripts, ``Bokeh.documents[0].get_model_by_name(name
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -397,17 +398,23 @@ class Session:
         self._update_channels()
         self._request_model()
 
+    @contextlib.contextmanager
+    def _quiet(self):
+        """Set widgets from code without their callbacks answering (a box drag sets the inputs and back)."""
+        self._building = True
+        try:
+            yield
+        finally:
+            self._building = False
+
     def _box_moved(self, name, attr, old, new):
         if self._building:
             return
         box = self.window_boxes[name]
         lo, hi = sorted((float(box.left), float(box.right)))
         a, b = self.window_inputs[name]
-        self._building = True
-        try:
+        with self._quiet():
             a.value, b.value = lo, hi
-        finally:
-            self._building = False
         self._set_window(name, lo, hi)
 
     def _typed(self, name, attr, old, new):
@@ -418,11 +425,8 @@ class Session:
             return
         lo, hi = float(a.value), float(b.value)
         box = self.window_boxes[name]
-        self._building = True
-        try:
+        with self._quiet():
             box.left, box.right = lo, hi
-        finally:
-            self._building = False
         self._set_window(name, lo, hi)
 
     def _set_window(self, name, lo, hi):
