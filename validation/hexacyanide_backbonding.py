@@ -21,7 +21,40 @@ Search record (2026-12-01, the stored corpora of this workplace; ≈ 15 look-ups
   "Hocking"): no parameter file, no Quanty/Crispy/CTM4XAS example of the cyanides (crispy issue #24
   discusses MLCT in general, without numbers).
 
-So the published check is **not done**: no number here is claimed to be Hocking et al.'s.  What is checked
+Second search (2026-12-01, ≈ 40 look-ups: pages, docs, code, issues, find_string).  The pages corpus keeps
+only the opening of each page, so a paper's results and tables are reachable only where a site serves a table
+as its own page (PubMed Central does).  What it gave:
+
+* Hocking 2006 again: queries worded like its results ("Table", "VBCI", "Δ", "T(t2g)", "3d5L*", "%",
+  "back-donation", "simulation") return only the PubMed abstract and the datapdf opening — no later part of
+  that paper is stored.  Lundberg 2013 (Kα RIXS, CTM of the cyanides): opening only, no table page.
+* Hocking et al., J. Am. Chem. Soc. 129, 113 (2007) (low-spin heme vs non-heme, VBCI with back-bonding),
+  author manuscript PMC2890250: Table 2 (https://pmc.ncbi.nlm.nih.gov/articles/PMC2890250/table/T2) is DFT
+  orbital compositions; Table 3 (https://pmc.ncbi.nlm.nih.gov/articles/PMC2890250/table/T3) gives VBCI
+  *outcomes* — % metal character of the unoccupied orbitals of [Fe(tpp)(ImH)2] (low-spin Fe(II), D4h):
+  π back-bonding only b1 73, a1 73, π*(xz,yz) 7 %; with σ,π donation and back-bonding 65, 67, 11 %;
+  Fe(III): π* 2 % — but the VBCI *parameters* behind them (10Dq, Ds, Dt, Δ, Δ', T's, reductions) are not in
+  any stored table page or opening.  Outcomes without parameters cannot be reproduced without tuning, so
+  they are not used here.
+* Mn–CN: Asakura et al., J. Phys. Chem. Lett. (2014) (Mn PBA, CIFM of LS/HS Mn2+; datapdf opening) and
+  Nanba & Okada, J. Electron Spectrosc. (2012) (Mn(CN)6 and Fe(CN)6 cluster CIFM; abstract at
+  https://okayama.elsevierpure.com/ja/publications/theory-of-fe-and-mn-2p-x-ray-absorption-for-rbmnfecn-sub6sub)
+  state qualitative results only (LS Mn2+ has stronger t2g–CN π charge transfer; ⟨n_3d⟩ above the formal
+  valence) — no parameter values.  Bordage et al., PCCP 10, 5882 (2008) (LMCT+MLCT ligand-field multiplets
+  of Prussian-blue films; PubMed abstract http://www.pubmed.gov/18818842/) and Nanba et al., PCCP 16, 7031
+  (2014) (nitroprusside, strong MLCT; RSC landing page): abstracts, no numbers.  Nanba & Okada, JPSJ 80,
+  074710 (2011): abstract only (MLCT shapes the XAS, LMCT the XPS).
+* Not found at all: Wasinger 2003 and Baker et al. CCR 2017 (PMC5621773) beyond their openings; the
+  CTM4DOC paper (J. Synchrotron Rad. 23, 1264 (2016)) beyond its opening; any PMC table page of Wilson 2013
+  (oxy-picket-fence porphyrin), Yan 2017 ({FeNO}6 / [Fe(PaPy3)CO]+), Kroll 2014 (cyt c RIXS); Fe(CO)5,
+  Cr(CO)6, Ni(CO)4, Ni(CN)4, Ru/Os/Ir cyanide or carbonyl CT-multiplet parameter sets.
+* Code / issues / docs: crispy's release note v0.7.1 (MLCT term added; no parameters) and issue #24 (as
+  before); the follmerlab/multitorch repository (a CTM4XAS re-implementation) has LMCT fixtures (NiO-type
+  nid8ct) but no published MLCT fit; find_string "hexacyanoferrate", "ferrocyanide", "MLCT", "LMCT+MLCT"
+  give no multiplet input file of a cyanide or carbonyl.
+
+So the published check is **not done**: nothing computed here is claimed to reproduce Hocking et al.
+(2006 or 2007).  What is checked
 instead (``tests/test_hexacyanide.py``) is the exact analytic limit of the model the VBCI analysis uses —
 without multiplets, a t_2g⁶ ground state mixes with one d⁵L* and one d⁷L̲ state (3×3), and the π* satellite
 is an exact eigenstate — printed below with its agreement; then the same construction with the Hartree–Fock

@@ -46,9 +46,11 @@ Covalent, back-bonded clusters (section C, ``--covalent``; rixsim.cluster.model 
 
 These numbers are **illustrative, not a fit and not from a published Mn–CN VBCI table**: no such table (nor the
 ferro/ferricyanide VBCI table of Hocking et al., J. Am. Chem. Soc. 128, 10442 (2006)) could be read in the
-stored literature.  They were fixed once, before the first covalent run, with Udd/Upd as in the NiO-type
-cluster models elsewhere in rixsim (Upd ≈ Udd + 1 eV) and the script's atomic 10Dq of the C site lowered by the
-π back-bonding it now models explicitly.  The same metrics as (A) and (B) are printed.
+stored literature (a second, wider search on 2026-12-01 — Mn PBA cluster papers of Asakura, Nanba & Okada,
+Bordage; Fe/heme VBCI papers — found abstracts and outcomes but no Mn–CN parameter values; record in
+``validation/hexacyanide_backbonding.py``).  They were fixed once, before the first covalent run, with Udd/Upd
+as in the NiO-type cluster models elsewhere in rixsim (Upd ≈ Udd + 1 eV) and the script's atomic 10Dq of the C
+site lowered by the π back-bonding it now models explicitly.  The same metrics as (A) and (B) are printed.
 
 Result of section C (first and only run, 2026-12-01; 300 K): ground states — N-site HS Mn2+ 92.9 % d⁵ + 7.1 % d⁶L̲
 (⟨n_3d⟩ 5.07, sixfold ⁶A1); C-site LS Mn2+ 83.1 % d⁵ + 16.9 % d⁴L* (⟨n_3d⟩ 4.83, Kramers doublet of ²T2g);
@@ -69,12 +71,12 @@ Run:  python validation/mn1_vs_mn2.py [--atomic | --covalent]   (both by default
 """
 from __future__ import annotations
 
-import numpy as np
-
 import sys
 
-from rixsim.spectroscopy.geometry import ScatteringGeometry
+import numpy as np
+
 from rixsim.cluster.model import BackDonation, ChargeTransfer, atomic_model
+from rixsim.spectroscopy.geometry import ScatteringGeometry
 from rixsim.spectroscopy.rixs import rixs_map
 from rixsim.spectroscopy.xas import xas
 
@@ -84,8 +86,8 @@ GEOMETRY = ScatteringGeometry(two_theta_deg=90.0, incident="pi")
 
 
 # section C (covalent): fixed before the first run, see the module docstring
-N_SITE = dict(tendq=0.6, charge_transfer=ChargeTransfer(6.0, 5.0, 6.0, 1.5, 0.75, n_ligand_holes=1))
-C_SITE = dict(tendq=3.0, back_donation=BackDonation(3.0, 1.0, udd=5.0, upd=6.0))
+N_SITE = {"tendq": 0.6, "charge_transfer": ChargeTransfer(6.0, 5.0, 6.0, 1.5, 0.75, n_ligand_holes=1)}
+C_SITE = {"tendq": 3.0, "back_donation": BackDonation(3.0, 1.0, udd=5.0, upd=6.0)}
 
 
 def signals(ion, tendq, exc, loss, **covalent):
