@@ -34,13 +34,29 @@ Checks that can fail (printed PASS/FAIL, exit status 1 on any FAIL):
     strongest peak and the centroid is printed, not asserted (the strongest peak can jump between lines at a
     ground-state level crossing).
 
-Run:  python validation/charged_cathode_oxygen.py [OUTDIR] [--co]   (OUTDIR is accepted for ``rixsim validate``
-and not written to: everything is printed.)
+With ``--mn4`` (alone, or with the cases above) Mn4+ d3 … d6L̲³ (three ligand holes: 38 760 initial,
+53 160 core-excited states) by the Krylov path of :mod:`rixsim.oxygen.kedge_krylov` — no sector is
+diagonalised densely.  Parameters of ``benchmarks/bench_krylov_large.py`` (10Dq 1.5, Udd 6.0, Upd 7.5,
+Veg 2.5 eV, Slater × 0.8; illustrative, not a fit) with Δ = +6, +3, 0, −3 eV (``--mn4-deltas`` to change),
+OxygenKEdge defaults as above.  The same columns as the Ni cases; the pre-edge sum is the Lanczos zeroth
+moment, the centroid its first moment (both exact), the peak from the spectrum on a 0.01 eV grid; the O-K RIXS
+spectrum at the peak is the Krylov coherent part with the dense map's line shape.  Checks: (a) the pre-edge
+sum equals n_L of the Krylov O-K ground manifold (relative 1e-8) and n_L equals Σ k w_k of the L-edge
+model's Krylov initial states (1e-6), and the two sets of weights agree (1e-6); residuals of both initial-state
+solvers < 1e-8 eV and of the shifted solves below the Krylov tolerance (1e-6); (b) n_L grows strictly as Δ
+decreases.  (c) needs the n_L of the core-excited line, i.e. its eigenvector: not evaluated for Mn4+.  Per Δ
+it prints wall and CPU time, the peak RSS of the process so far and the load average (``resource``,
+``os.getloadavg``).
+
+Run:  python validation/charged_cathode_oxygen.py [OUTDIR] [--co] [--mn4 [--only-mn4] [--mn4-deltas 3,0]]
+(OUTDIR is accepted for ``rixsim validate`` and not written to: everything is printed.)
 """
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
+import resource
 import sys
 import time
 
@@ -127,11 +143,98 @@ def one_delta(ion, params, n_holes, delta):
             "slope_fd": slope_fd, "degeneracy": int(wg.size), "rixs_loss": rixs_loss, "rixs_ratio": rixs_ratio}
 
 
+MN4_PARAMS = {"tendq": 1.5, "udd": 6.0, "upd": 7.5, "veg": 2.5}     # benchmarks/bench_krylov_large.py
+MN4_DELTAS = (6.0, 3.0, 0.0, -3.0)
+
+
+def one_delta_mn4(delta):
+    """Mn4+ d3 … d6L3 at one Δ by the Krylov path: the columns of :func:`one_delta` without (c)."""
+    from rixsim.cluster.model import cluster_model
+    from rixsim.oxygen import kedge_krylov as kk
+    from rixsim.oxygen.kedge import OxygenKEdge
+    t0, c0 = time.perf_counter(), time.process_time()
+    load0 = os.getloadavg()[0]
+    model = cluster_model("Mn4+", delta=float(delta), n_ligand_holes=3, **MN4_PARAMS)
+    w_l, residual_l = krylov_weights(model, 3)
+    edge = OxygenKEdge(model, main_edge_energy=MAIN_EDGE)
+    ini = kk.initial_states(edge, 0.0)
+    w = kk.configuration_weights(edge, ini)
+    n_l = float(w @ np.arange(w.size))
+    energies = np.arange(WINDOW[0], WINDOW[1] + 1e-9, 0.01)
+    xas = kk.krylov_oxygen_k_xas(edge, energies, temperature_k=0.0, main_edge=False)
+    peak = float(energies[np.argmax(xas.intensity)])
+    emission = np.arange(peak - 12.0, peak + 1.0 + 1e-9, 0.02)
+    rixs = kk.krylov_lattice_oxygen_map(edge, np.array([peak]), emission, temperature_k=0.0, fluorescence_weight=0.0)
+    loss = peak - emission
+    inelastic = rixs.intensity[0] - rixs.elastic[0]
+    k = int(np.argmax(np.where(loss > 0.4, inelastic, -np.inf)))
+    dims = {kind: edge.sector_dim(kind) for kind in ("initial", "core")}
+    return {"w": w, "w_l": w_l, "residual": residual_l, "residual_ok": float(ini.residuals.max()), "n_l": n_l,
+            "n_l_w": float(w_l @ np.arange(w_l.size)), "n_l_meta": xas.meta["ligand_holes"],
+            "stick_sum": xas.meta["pre_edge_weight"], "area": xas.integral(), "peak": peak,
+            "centroid": xas.meta["pre_edge_centroid"], "degeneracy": int(ini.energies.size),
+            "rixs_loss": float(loss[k]), "rixs_ratio": float(inelastic[k] / rixs.elastic[0].max()),
+            "shifted_residual": rixs.meta["residual_max"], "krylov_xas": xas.meta["krylov_steps"],
+            "krylov_int": rixs.meta["krylov_intermediate"], "krylov_fin": rixs.meta["krylov_final"],
+            "wall": time.perf_counter() - t0, "cpu": time.process_time() - c0, "dims": dims,
+            "rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, "load": (load0, os.getloadavg()[0])}
+
+
+def run_mn4(deltas) -> int:
+    """Print the Mn4+ d3 … d6L3 table and checks; return the number of failed checks."""
+    rows = []
+    print("\nMn4+ (d3 … d6L3), O K edge at 0 K by Krylov (kedge_krylov)", flush=True)
+    for d in deltas:
+        r = one_delta_mn4(d)
+        rows.append(r)
+        print(f"  Δ = {d:+.1f} eV: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU, peak RSS {r['rss_gb']:.2f} GB, load "
+              f"average {r['load'][0]:.2f} → {r['load'][1]:.2f}; sectors {r['dims']['initial']} initial / "
+              f"{r['dims']['core']} core-excited; Lanczos XAS {r['krylov_xas']}, shifted {r['krylov_int']}, "
+              f"final {r['krylov_fin']} steps", flush=True)
+    labels = ["d3"] + [f"d{3 + k}L{k}" for k in range(1, 4)]
+    print("  Δ(eV) " + "".join(f"{x:>8s}" for x in labels)
+          + "   g     n_L  sticks   area  peak(eV) peak-535 centroid  RIXS loss  inel/el")
+    for d, r in zip(deltas, rows):
+        print(f"  {d:+5.1f} " + "".join(f"{x:8.3f}" for x in r["w"])
+              + f"  {r['degeneracy']:2d}  {r['n_l']:6.3f}  {r['stick_sum']:6.3f} {r['area']:6.3f}  {r['peak']:7.2f}  "
+                f"{r['peak'] - MAIN_EDGE:+6.2f}  {r['centroid']:7.2f}  {r['rixs_loss']:8.2f}  {r['rixs_ratio']:7.3f}")
+    n_l = np.array([r["n_l"] for r in rows])
+    err_sum = max(abs(r["stick_sum"] - r["n_l"]) / r["n_l"] for r in rows)
+    err_w = max(float(np.abs(r["w"] - r["w_l"]).max()) for r in rows)
+    print(f"  max |sticks − n_L| / n_L = {err_sum:.1e}; max |w(O-K) − w(L edge)| = {err_w:.1e}; largest shifted-solve "
+          f"residual {max(r['shifted_residual'] for r in rows):.1e}; (c) not evaluated (needs core-excited eigenvectors)")
+    checks = {
+        "(a) Lanczos pre-edge sum = n_L (rel 1e-8)": err_sum <= 1e-8,
+        "(a) n_L = Σ k w_k of the L-edge Krylov weights (1e-6)": all(abs(r["n_l"] - r["n_l_w"]) < 1e-6 for r in rows),
+        "(a) O-K and L-edge ground-state weights agree (1e-6)": err_w < 1e-6,
+        "(a) initial-state residuals < 1e-8 eV (L edge and O K)":
+            max(max(r["residual"], r["residual_ok"]) for r in rows) < 1e-8,
+        "(a) shifted-solve residuals ≤ 1e-6": max(r["shifted_residual"] for r in rows) <= 1e-6,
+    }
+    if len(rows) > 1:
+        checks["(b) n_L grows strictly as Δ decreases"] = bool(np.all(np.diff(n_l) > 0))
+    failures = 0
+    for name, ok in checks.items():
+        print(f"  {'PASS' if ok else 'FAIL'}: {name}")
+        failures += not ok
+    return failures
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("outdir", nargs="?", help="accepted for `rixsim validate`; nothing is written")
     ap.add_argument("--co", action="store_true", help="also Co4+ d5…d7L2 at three Δ (slow: ≈ 9 min)")
+    ap.add_argument("--mn4", action="store_true", help="also Mn4+ d3…d6L3 by the Krylov path")
+    ap.add_argument("--only-mn4", action="store_true", help="with --mn4: skip the Ni (and Co) cases")
+    ap.add_argument("--mn4-deltas", default=",".join(f"{d:g}" for d in MN4_DELTAS),
+                    help="comma-separated Δ (eV) for --mn4, in decreasing order")
     args = ap.parse_args(argv)
+    try:
+        mn4_deltas = [float(x) for x in args.mn4_deltas.split(",") if x.strip()]
+    except ValueError:
+        ap.error(f"--mn4-deltas must be comma-separated numbers; got {args.mn4_deltas!r}")
+    if args.mn4 and (not mn4_deltas or np.any(np.diff(mn4_deltas) >= 0)):
+        ap.error(f"--mn4-deltas must be one or more Δ in decreasing order; got {args.mn4_deltas!r}")
     try:
         import rixsim.oxygen.kedge  # noqa: F401
         cases, crossing = _cases(args.co)
@@ -140,6 +243,8 @@ def main(argv=None) -> int:
         return SKIP
     failures = 0
     t_all = time.perf_counter()
+    if args.mn4 and args.only_mn4:
+        cases = []
     for ion, params, n_holes, deltas in cases:
         t0 = time.perf_counter()
         rows = [one_delta(ion, params, n_holes, d) for d in deltas]
@@ -183,6 +288,8 @@ def main(argv=None) -> int:
         for name, ok in checks.items():
             print(f"  {'PASS' if ok else 'FAIL'}: {name}")
             failures += not ok
+    if args.mn4:
+        failures += run_mn4(mn4_deltas)
     print(f"\ntotal {time.perf_counter() - t_all:.1f} s")
     return 1 if failures else 0
 

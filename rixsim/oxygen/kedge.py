@@ -161,10 +161,24 @@ class OxygenKEdge:
             self._cache[kind] = (basis, h, *block_eigh(h))
         return self._cache[kind]
 
-    def _operator(self, basis: Basis, kind: str):
-        m, ct = self.model, self.model.charge_transfer
+    def _terms(self):
+        m = self.model
         one = operators.embed(self.shells, m.valence_blocks(m.initial))
         two = operators.embed_two_body(self.shells, {("3d",) * 4: m.dd_coulomb(m.initial)})
+        return one, two
+
+    def sector_terms(self, kind: str):
+        """``(basis, one_body, two_body)`` of sector ``kind`` ('initial', 'core', 'hole'): what its Hamiltonian
+        is built from, to plan the build before it starts (the on-site placement is added afterwards)."""
+        return (self._sector(kind), *self._terms())
+
+    def sector_dim(self, kind: str) -> int:
+        """Number of determinants of sector ``kind`` ('initial', 'core', 'hole'), without building it."""
+        return self._sector(kind).dim
+
+    def _operator(self, basis: Basis, kind: str):
+        m, ct = self.model, self.model.charge_transfer
+        one, two = self._terms()
         h = operators.one_body(basis, basis, one) + operators.two_body(basis, two)
         if m.back_donation is not None:
             return self._place_with_acceptor(basis, h, kind)
@@ -254,11 +268,19 @@ def _annihilator(bra: Basis, ket: Basis, p: int):
 
 
 def oxygen_k_xas(edge: OxygenKEdge, energies, temperature_k: float = 300.0, gauss_fwhm: float = 0.2,
-                 main_edge: bool = True) -> Spectrum:
+                 main_edge: bool = True, method: str = "auto", *, krylov=None,
+                 memory_gb: float | None = None) -> Spectrum:
     """O K-edge absorption on absolute photon energies: the cluster pre-edge (+ the phenomenological main edge).
 
-    The pre-edge integrates to the number of ligand holes (see :meth:`OxygenKEdge.ligand_holes`).
+    The pre-edge integrates to the number of ligand holes (see :meth:`OxygenKEdge.ligand_holes`).  ``method``:
+    'dense' (both sectors diagonalised), 'krylov' (:func:`rixsim.oxygen.kedge_krylov.krylov_oxygen_k_xas`, with
+    ``krylov`` options and ``memory_gb``) or 'auto' (Krylov when a sector has more than
+    :data:`~rixsim.oxygen.kedge_krylov.OK_DENSE_LIMIT` states).
     """
+    if _use_krylov(edge, method):
+        from rixsim.oxygen.kedge_krylov import krylov_oxygen_k_xas
+        return krylov_oxygen_k_xas(edge, energies, temperature_k, gauss_fwhm, main_edge, krylov=krylov,
+                                   memory_gb=memory_gb)
     axis = validate.energy_axis(energies, "energies")
     gauss = validate.width(gauss_fwhm, "gauss_fwhm")
     e_i, w, e_m, d = edge.absorption_channels(temperature_k)
@@ -274,14 +296,31 @@ def oxygen_k_xas(edge: OxygenKEdge, energies, temperature_k: float = 300.0, gaus
 
 
 def lattice_emission(edge: OxygenKEdge, emission, temperature_k: float = 300.0, band_fwhm: float = 3.0,
-                     center: float = LATTICE_EMISSION) -> Spectrum:
+                     center: float = LATTICE_EMISSION, method: str = "auto", *, krylov=None,
+                     memory_gb: float | None = None) -> Spectrum:
     """Normal O Kα emission of lattice oxygen (unit area) on absolute emission energies: the ligand-removal
-    spectrum of the initial state broadened by the O 2p band (Gaussian FWHM ``band_fwhm``)."""
+    spectrum of the initial state broadened by the O 2p band (Gaussian FWHM ``band_fwhm``).
+
+    ``method``: 'dense' (initial states from the dense eigensystem), 'krylov' (from the sparse initial-sector
+    Hamiltonian, :func:`rixsim.oxygen.kedge_krylov.krylov_lattice_emission`, with ``krylov`` and
+    ``memory_gb``) or 'auto' (Krylov above :data:`~rixsim.oxygen.kedge_krylov.OK_DENSE_LIMIT` states).
+    """
+    if _use_krylov(edge, method):
+        from rixsim.oxygen.kedge_krylov import krylov_lattice_emission
+        return krylov_lattice_emission(edge, emission, temperature_k, band_fwhm, center, krylov=krylov,
+                                       memory_gb=memory_gb)
     axis = validate.energy_axis(emission, "emission")
     band = validate.width(band_fwhm, "band_fwhm", allow_zero=False)
-    from rixsim.manybody.lanczos import continued_fraction, lanczos_coefficients
     e_i, v_i, keep, w = edge.initial_states(temperature_k)
-    b_i, _, e_i_abs, _, _ = edge.hamiltonian("initial")
+    e_abs = edge.hamiltonian("initial")[2][0] + e_i[keep]
+    return _removal_band(edge, axis, band, center, e_abs, v_i[:, keep], w)
+
+
+def _removal_band(edge: OxygenKEdge, axis, band: float, center: float, energies, vectors, weights) -> Spectrum:
+    """The lattice O Kα band of :func:`lattice_emission` from populated initial states (absolute energies in
+    the Hamiltonian's frame, vectors on the initial-sector basis, Boltzmann weights)."""
+    from rixsim.manybody.lanczos import continued_fraction, lanczos_coefficients
+    b_i = edge.hamiltonian("initial", diagonalise=False)[0]
     b_h, h_h = edge.hamiltonian("hole", diagonalise=False)
     h_h = _real_if_possible(h_h)
     ops = edge._channel(b_h, b_i, annihilate_core=False)
@@ -290,27 +329,45 @@ def lattice_emission(edge: OxygenKEdge, emission, temperature_k: float = 300.0, 
     binding = center - axis
     y = np.zeros_like(axis)
     area = 0.0
-    for gi, wg in zip(np.flatnonzero(keep), w):
-        e_g = e_i_abs[0] + e_i[gi]
+    for e_g, vg, wg in zip(energies, vectors.T, weights):
         for op in ops:
-            a, b, n2 = lanczos_coefficients(h_h, op @ v_i[:, gi], n_iter=80)
+            a, b, n2 = lanczos_coefficients(h_h, op @ vg, n_iter=80)
             y += wg * -continued_fraction(a, b, n2, binding + e_g + 0.05j).imag / np.pi
             area += wg * n2
     y = broadening.gaussian_convolve(axis, y, band)
     return Spectrum(axis, y / area, label=f"{edge.model.name} lattice O Kα", meta={"band_fwhm": band})
 
 
+def _use_krylov(edge: OxygenKEdge, method: str) -> bool:
+    """Whether ``method`` ('auto', 'dense', 'krylov') selects the Krylov path for ``edge``."""
+    if method not in ("auto", "dense", "krylov"):
+        raise InputError(f"method must be 'auto', 'dense' or 'krylov'; got {method!r}")
+    if method == "auto":
+        from rixsim.oxygen.kedge_krylov import OK_DENSE_LIMIT
+        return max(edge.sector_dim("initial"), edge.sector_dim("core")) > OK_DENSE_LIMIT
+    return method == "krylov"
+
+
 def lattice_oxygen_map(edge: OxygenKEdge, excitation, emission, temperature_k: float = 300.0,
                        final_fwhm: float = 0.1, resolution_fwhm: float = 0.3, band_fwhm: float = 3.0,
-                       fluorescence_weight: float = 1.0, xas_gauss_fwhm: float = 0.2) -> RixsMap:
+                       fluorescence_weight: float = 1.0, xas_gauss_fwhm: float = 0.2, method: str = "auto", *,
+                       krylov=None, memory_gb: float | None = None) -> RixsMap:
     """O-K mRIXS map of lattice oxygen on absolute axes (rows excitation, columns emission, eV).
 
     Two parts: (i) the coherent cluster Kramers–Heisenberg scattering through the pre-edge states (elastic line,
     d–d and charge-transfer losses), channel-diagonal in the ten ligand spin-orbitals, times Γ/2π so that its
     emission integral is the absorption times the emission branching (per absorbed photon); (ii) the normal emission
     band, :math:`\\mu_O(\\omega_{in})\\,X(\\omega_{out})` with X from :func:`lattice_emission`, weighted by
-    ``fluorescence_weight``.  ``elastic`` holds the elastic part of (i).
+    ``fluorescence_weight``.  ``elastic`` holds the elastic part of (i).  ``method``: 'dense' (eigenstates of
+    both sectors), 'krylov' (:func:`rixsim.oxygen.kedge_krylov.krylov_lattice_oxygen_map`: the same quantity
+    from shifted Krylov spaces, with ``krylov`` options and ``memory_gb``) or 'auto' (Krylov when a sector has
+    more than :data:`~rixsim.oxygen.kedge_krylov.OK_DENSE_LIMIT` states).
     """
+    if _use_krylov(edge, method):
+        from rixsim.oxygen.kedge_krylov import krylov_lattice_oxygen_map
+        return krylov_lattice_oxygen_map(edge, excitation, emission, temperature_k, final_fwhm, resolution_fwhm,
+                                         band_fwhm, fluorescence_weight, xas_gauss_fwhm, krylov=krylov,
+                                         memory_gb=memory_gb)
     exc = validate.energy_axis(excitation, "excitation")
     emi = validate.energy_axis(emission, "emission")
     ff = validate.width(final_fwhm, "final_fwhm")
@@ -346,8 +403,8 @@ def lattice_oxygen_map(edge: OxygenKEdge, excitation, emission, temperature_k: f
     per_photon = edge.core_fwhm / (2 * np.pi)
     coherent = per_photon * np.array([np.interp(om - emi, loss, row) for om, row in zip(exc, on_loss)])
     elastic = per_photon * np.array([np.interp(om - emi, loss, row) for om, row in zip(exc, on_loss_el)])
-    mu = oxygen_k_xas(edge, exc, temperature_k, xas_gauss_fwhm).intensity
-    xes = lattice_emission(edge, emi, temperature_k, band_fwhm).intensity
+    mu = oxygen_k_xas(edge, exc, temperature_k, xas_gauss_fwhm, method="dense").intensity
+    xes = lattice_emission(edge, emi, temperature_k, band_fwhm, method="dense").intensity
     total = coherent + fluorescence_weight * mu[:, None] * xes[None, :]
     return RixsMap(exc, emi, total, elastic=elastic, label=f"{edge.model.name} lattice-oxygen O K mRIXS",
                    meta={"temperature_k": temperature_k, "final_fwhm": ff, "resolution_fwhm": res,
