@@ -56,3 +56,17 @@ def test_lowest_pre_edge_line_moves_with_the_hellmann_feynman_slope():
         fd = (_lowest_bright_line(_edge(delta + h))[0] - _lowest_bright_line(_edge(delta - h))[0]) / (2 * h)
         assert fd == pytest.approx(1 + n_m - n_g, abs=1e-5)
         assert fd > 0                                  # the line moves down as Δ decreases
+
+
+def test_krylov_o_k_path_gives_the_same_ligand_holes_and_pre_edge_sum():
+    """The Krylov O-K path (what validation/charged_cathode_oxygen.py --mn4 uses for Mn4+ d3…d6L3) on the
+    Ni3+ clusters: its ground-state weights give the L-edge solver's n_L, and its Lanczos pre-edge sum is n_L."""
+    from rixsim.oxygen import kedge_krylov
+    for delta in DELTAS:
+        edge = _edge(delta)
+        ini = kedge_krylov.initial_states(edge, 0.0)
+        w = kedge_krylov.configuration_weights(edge, ini)
+        n_l = float(w @ np.arange(w.size))
+        assert n_l == pytest.approx(_krylov_ligand_holes(edge.model), abs=1e-9)
+        xas = kedge_krylov.krylov_oxygen_k_xas(edge, np.linspace(524.0, 540.0, 161), 0.0, main_edge=False)
+        assert xas.meta["pre_edge_weight"] == pytest.approx(n_l, rel=1e-10)

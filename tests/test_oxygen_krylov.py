@@ -120,8 +120,7 @@ def test_full_map_with_the_normal_emission_band_equals_dense():
 def test_shifted_solve_residual_falls_as_the_krylov_space_grows(mn4):
     """The true relative residual of (s − H_m)ψ = T_c|g⟩, recomputed from ψ, against the Krylov size.  The
     Galerkin (FOM) residual need not fall at every step (from 10 to 20 vectors it stalls near 0.77), so the
-    sizes are spaced; the largest start-vector space of Mn4+ d3 + d4L is exhausted at 140 vectors, where the
-    solution is exact."""
+    sizes are spaced; by 140 vectors it is at rounding level (the run may stop earlier, at tol 1e-14)."""
     edge = mn4
     exc, emi = np.array([528.5, 530.0]), np.arange(526.0, 531.0, 0.05)
     res = []
@@ -129,7 +128,7 @@ def test_shifted_solve_residual_falls_as_the_krylov_space_grows(mn4):
         m = kedge_krylov.krylov_lattice_oxygen_map(
             edge, exc, emi, 0.0, fluorescence_weight=0.0,
             krylov=KrylovOptions(max_intermediate=k, tol=1e-14, max_final=60, check_every=10))
-        assert m.meta["krylov_intermediate"] == k
+        assert m.meta["krylov_intermediate"] == k or (k == 140 and m.meta["krylov_intermediate"] <= k)
         res.append(m.meta["residual_max"])
     assert all(b < a for a, b in itertools.pairwise(res)), res
     assert res[-2] < 1e-4 * res[0] and res[-1] < 1e-10
@@ -156,3 +155,19 @@ def test_bad_input_is_refused_clearly():
         kedge_krylov.krylov_lattice_oxygen_map(edge, [531.0], np.arange(520.0, 532.0, 0.05), memory_gb=1e-6)
     with pytest.raises(InputError, match="memory"):
         kedge_krylov.krylov_oxygen_k_xas(_edge("Mn4+", 1, MN4), XAS_AXIS, memory_gb=1e-3)
+
+
+def test_complex_hamiltonian_d3d_equals_dense():
+    """D3d makes the sector Hamiltonians complex: the Krylov path then runs on their real symmetric doubled
+    form (rixsim.spectroscopy.krylov._real_symmetric) and complex Hermitian shifted solves."""
+    edge = OxygenKEdge(rixsim.cluster_model("Ni2+", n_ligand_holes=1, symmetry="D3d", **NI2))
+    assert np.abs(edge.hamiltonian("core", diagonalise=False)[1].data.imag).max() > 0.1
+    dense = oxygen_k_xas(edge, XAS_AXIS, 300.0, method="dense")
+    kry = oxygen_k_xas(edge, XAS_AXIS, 300.0, method="krylov")
+    assert _rel(kry.intensity, dense.intensity) <= 1e-6
+    assert kry.meta["pre_edge_weight"] == pytest.approx(dense.meta["ligand_holes"], rel=1e-10)
+    exc, emi = np.array([531.5, 532.0]), np.arange(516.0, 533.5, 0.02)
+    md = lattice_oxygen_map(edge, exc, emi, 300.0, fluorescence_weight=0.0, method="dense")
+    mk = lattice_oxygen_map(edge, exc, emi, 300.0, fluorescence_weight=0.0, method="krylov")
+    assert _rel(mk.intensity, md.intensity) <= 1e-6
+    assert _rel(mk.elastic, md.elastic) <= 1e-6

@@ -38,6 +38,11 @@ Lattice-oxygen emission: the normal (fluorescence-like) O Kα band is the ligand
 initial state, :math:`\\sum_{f,\\gamma\\sigma}|\\langle f|L_{\\gamma\\sigma}|g\\rangle|^2`, at emission energy
 ``lattice_emission − (E_f − E_g)`` (E_f in the dⁿ⁺ᵏL¹⁹⁻ᵏ valence-hole sector, zero at its dⁿL̲ average),
 broadened by the O 2p band width (Gaussian ``band_fwhm``), times the O-K absorption at the excitation energy.
+
+Large clusters: the functions here diagonalise both sectors (``method="dense"``), which is fine up to ~10⁴
+states.  ``method="krylov"`` (and ``"auto"`` above :data:`rixsim.oxygen.kedge_krylov.OK_DENSE_LIMIT` states)
+evaluates the same XAS, normal-emission band and map from the sparse Hamiltonians by Lanczos and shifted
+Krylov solves (:mod:`rixsim.oxygen.kedge_krylov`), e.g. for Mn4+ d3 … d6L̲³.
 """
 from __future__ import annotations
 

@@ -290,10 +290,10 @@ def krylov_oxygen_k_xas(edge: OxygenKEdge, energies, temperature_k: float = 300.
     h_mr, split = _real_symmetric(h_m)
     ops = [_real_if_possible(op) for op in edge._channel(b_m, b_i, annihilate_core=True)]
     n_cols = 10 * (2 if np.iscomplexobj(h_m.data) else 1)
-    # Krylov work per populated state: start vectors + 4 Lanczos vectors + the probe spectra, all columns at once
+    # start vectors + 5 Lanczos vectors per column, tridiagonals and quadratures (max_final × 4 numbers), probe spectra
     ini = initial_states(edge, t)
     p = n_cols * ini.energies.size
-    need = (16.0 * (h_mr.nnz + h_i.nnz) + 8.0 * h_mr.shape[0] * p * 6 + 16.0 * opts.max_final * p
+    need = (16.0 * (h_mr.nnz + h_i.nnz) + 8.0 * h_mr.shape[0] * p * 6 + 32.0 * opts.max_final * p
             + 8.0 * p * 2000)
     memory.plan(need, f"O-K Krylov XAS ({p} Lanczos start vectors on {h_mr.shape[0]} core-excited states)", gb)
 
