@@ -13,7 +13,15 @@ Measured 2026-12-01 (this engine, one process, serial kernels, 2-core machine sh
 average 6.9 at start, 3.5 at the end; the process got 43 % of a core on average): build 37.6 s (predicted peak
 3.80 GB, process peak 1.94 GB); the full 50 × 300 map 1883 s wall, 829 s CPU, peak RSS 1.94 GB (the build's;
 the map's plan 1.54 GB); 4 initial states (Γ₈), intermediate Krylov 1580 vectors (two passes), residual 7.8e-7;
-final-state Lanczos ≤ 1000 steps.  EDRIXS Fortran/MPI on the same Hamiltonian: ``bench_edrixs_large.py``.
+final-state Lanczos ≤ 1000 steps.  Second run, same day, ``RIXSIM_KRYLOV_THREADS=2`` on a nearly idle machine
+(load average 0.5 at start, 1.9 at the end: one single-threaded job of another session ran beside it part of
+the time): build 12.9 s; the full 50 × 300 map 745.3 s wall, 759.2 s CPU (14.9 s per incident energy), peak RSS
+1.94 GB (map plan 1.54 GB, two passes: keeping 1580 Krylov vectors of 159 480 complex amplitudes for 8 start
+vectors would need 32 GB); 4 initial states, intermediate Krylov 1580, residual 9.0e-7, final Lanczos ≤ 1000
+steps, largest change 9.9e-7.  CPU ≈ wall: the parallel kernels (sparse × dense product, quadrature, Voigt)
+did not use the second core noticeably, so the time goes elsewhere (numpy vector updates of the lockstep
+recursions, single-threaded); the speed-up over the first run is the machine's load, not the threads.
+EDRIXS Fortran/MPI on the same Hamiltonian: ``bench_edrixs_large.py``.
 
 Run:  python benchmarks/bench_krylov_large.py [--n-exc 50] [--first N] [--save map.npz]
 """

@@ -522,8 +522,8 @@ class ClusterModel:
         for rows, cols in gm.blocks:          # eigenvectors of a block vanish outside its rows
             v_b = gm.vectors[np.ix_(rows, cols)]
             for a, ta in enumerate(t_ops):
-                dip[a, cols, :] = _project(v_b, _real_if_possible(ta[rows]), v_i)
-        n32 = _real_if_possible(self.j32_hole_operator())
+                dip[a, cols, :] = _project(v_b, real_if_possible(ta[rows]), v_i)
+        n32 = real_if_possible(self.j32_hole_operator())
         c32 = np.empty(gm.energies.size)
         for rows, cols in gm.blocks:
             v_b = gm.vectors[np.ix_(rows, cols)]
@@ -552,7 +552,7 @@ class ClusterModel:
             es = self.eigensystem(False)
             e, v = es.energies, es.vectors
         else:
-            e, v = _lowest_per_block(_real_if_possible(h), 30 * K_B_EV * temperature_k + 1e-5, n_min)
+            e, v = lowest_per_block(real_if_possible(h), 30 * K_B_EV * temperature_k + 1e-5, n_min)
         rel = e - e[0]
         keep = rel <= 30 * K_B_EV * temperature_k + 1e-5
         return e[keep], v[:, keep], boltzmann_weights(rel[keep], temperature_k)
@@ -621,9 +621,27 @@ def symmetry_blocks(h: sp.spmatrix) -> list[np.ndarray]:
     return [order[bounds[c]:bounds[c + 1]] for c in range(n_comp)]
 
 
-def _lowest_per_block(h: sp.spmatrix, span: float, n_min: int = 8) -> tuple:
-    """All eigenpairs of ``h`` within ``span`` of its lowest eigenvalue, block by block (see
-    :meth:`ClusterModel.low_energy_states`); vectors on the whole space, sorted by energy."""
+def lowest_per_block(h: sp.spmatrix, span: float, n_min: int = 8) -> tuple:
+    """All eigenpairs of a sparse Hermitian ``h`` within ``span`` of its lowest eigenvalue, block by block.
+
+    The solver of :meth:`ClusterModel.low_energy_states`, for any sector Hamiltonian (e.g. the O K edge's):
+    each symmetry block (:func:`symmetry_blocks`) densely when it has ≤ 400 states, by ARPACK otherwise,
+    growing the number of eigenpairs until the cut-off is passed, so that degenerate manifolds are complete.
+
+    Parameters
+    ----------
+    h : sparse matrix
+        Hermitian sector Hamiltonian (eV).
+    span : float
+        Energy window above the lowest eigenvalue (eV).
+    n_min : int
+        Eigenpairs asked of ARPACK per block at first.
+
+    Returns
+    -------
+    tuple
+        ``(energies, vectors)``: eigenvalues sorted ascending and eigenvectors on the whole space (columns).
+    """
     from scipy.sparse.linalg import eigsh
     found = []
     for idx in symmetry_blocks(h):
@@ -698,8 +716,19 @@ def block_eigh(h: sp.spmatrix, bar=None):
     return energies[order], vectors, tuple(blocks)
 
 
-def _real_if_possible(op: sp.spmatrix) -> sp.spmatrix:
-    """Drop a zero imaginary part so products with real eigenvectors stay real."""
+def real_if_possible(op: sp.spmatrix) -> sp.spmatrix:
+    """``op`` as CSR, real when its imaginary part vanishes (below 1e-14), so that products with real
+    eigenvectors stay real.
+
+    Parameters
+    ----------
+    op : sparse matrix
+        An operator matrix.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+    """
     op = sp.csr_matrix(op)
     return op.real if np.abs(op.data.imag).max(initial=0.0) < 1e-14 else op
 

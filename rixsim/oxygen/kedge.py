@@ -56,7 +56,7 @@ from rixsim.cluster.model import (
     ClusterModel,
     _place_general,
     _project,
-    _real_if_possible,
+    real_if_possible,
     block_eigh,
     boltzmann_weights,
     place_configurations,
@@ -222,7 +222,7 @@ class OxygenKEdge:
             mat = np.zeros((sh.n_spin_orbitals, sh.n_spin_orbitals), complex)
             if annihilate_core:
                 mat[sh.offset("L") + i, sh.offset("1s") + (i % 2)] = 1.0
-                ops.append(_real_if_possible(operators.one_body(bra, ket, mat)))
+                ops.append(real_if_possible(operators.one_body(bra, ket, mat)))
             else:
                 ops.append(_annihilator(bra, ket, sh.offset("L") + i))
         return ops
@@ -327,7 +327,7 @@ def _removal_band(edge: OxygenKEdge, axis, band: float, center: float, energies,
     from rixsim.manybody.lanczos import continued_fraction, lanczos_coefficients
     b_i = edge.hamiltonian("initial", diagonalise=False)[0]
     b_h, h_h = edge.hamiltonian("hole", diagonalise=False)
-    h_h = _real_if_possible(h_h)
+    h_h = real_if_possible(h_h)
     ops = edge._channel(b_h, b_i, annihilate_core=False)
     # removal spectral function by Lanczos (no diagonalisation of the valence-hole sector): binding energy
     # E_f − E_g on a grid, a tiny Lorentzian, then the O 2p band Gaussian along emission

@@ -72,8 +72,8 @@ import scipy.sparse as sp
 from rixsim import memory, validate
 from rixsim.cluster.model import (
     K_B_EV,
-    _lowest_per_block,
-    _real_if_possible,
+    lowest_per_block,
+    real_if_possible,
     boltzmann_weights,
 )
 from rixsim.errors import InputError
@@ -142,7 +142,7 @@ def _plan_builds(edge: OxygenKEdge, kinds, memory_gb: float) -> None:
 def _sparse(edge: OxygenKEdge, kind: str):
     """``(basis, H)`` of a sector with H real whenever its imaginary part vanishes."""
     basis, h = edge.hamiltonian(kind, diagonalise=False)
-    return basis, _real_if_possible(h)
+    return basis, real_if_possible(h)
 
 
 def initial_states(edge: OxygenKEdge, temperature_k: float = 0.0, n_min: int = 8) -> InitialStates:
@@ -169,7 +169,7 @@ def initial_states(edge: OxygenKEdge, temperature_k: float = 0.0, n_min: int = 8
     n_min = validate.integer(n_min, "n_min", lo=1)
     _, h = _sparse(edge, "initial")
     span = 30 * K_B_EV * t + 1e-5
-    e, v = _lowest_per_block(h, span, n_min)
+    e, v = lowest_per_block(h, span, n_min)
     rel = e - e[0]
     keep = rel <= span
     e, v = e[keep], v[:, keep]
@@ -288,7 +288,7 @@ def krylov_oxygen_k_xas(edge: OxygenKEdge, energies, temperature_k: float = 300.
     b_i, h_i = _sparse(edge, "initial")
     b_m, h_m = _sparse(edge, "core")
     h_mr, split = _real_symmetric(h_m)
-    ops = [_real_if_possible(op) for op in edge._channel(b_m, b_i, annihilate_core=True)]
+    ops = [real_if_possible(op) for op in edge._channel(b_m, b_i, annihilate_core=True)]
     n_cols = 10 * (2 if np.iscomplexobj(h_m.data) else 1)
     # start vectors + 5 Lanczos vectors per column, tridiagonals and quadratures (max_final × 4 numbers), probe spectra
     ini = initial_states(edge, t)
@@ -423,7 +423,7 @@ def krylov_lattice_oxygen_map(edge: OxygenKEdge, excitation, emission, temperatu
     b_i, h_i = _sparse(edge, "initial")
     b_m, h_m = _sparse(edge, "core")
     h_f, split = _real_symmetric(h_i)
-    ops = [sp.csr_matrix(_real_if_possible(op)) for op in edge._channel(b_m, b_i, annihilate_core=True)]
+    ops = [sp.csr_matrix(real_if_possible(op)) for op in edge._channel(b_m, b_i, annihilate_core=True)]
     ops_t = [sp.csr_matrix(op.T.conj()) for op in ops]                       # T_c† = s† L_c
     ini = initial_states(edge, t)
     n_g = ini.energies.size

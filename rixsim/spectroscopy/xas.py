@@ -209,11 +209,11 @@ def _xas_lanczos(model, axis, eps, temperature_k, lorentz_fwhm, steps, gauss_fwh
 
     The Gaussian instrument broadening is a 48-node Gauss–Hermite quadrature over shifted energies of the
     same continued fractions (exact Voigt lines up to quadrature error, on any axis)."""
-    from rixsim.cluster.model import _real_if_possible
+    from rixsim.cluster.model import real_if_possible
     from rixsim.manybody.lanczos import continued_fraction, lanczos_coefficients
     e_g, v_g, w_g = model.low_energy_states(temperature_k)
     _, h_m = model.hamiltonian(True)
-    h_m = _real_if_possible(h_m)
+    h_m = real_if_possible(h_m)
     t_ops = model.dipole_operators()
     if eps is None:
         ops, scale = list(t_ops), 1.0 / 3.0
