@@ -15,6 +15,17 @@ Cases (Oh, Slater × 0.8, the parameters of ``bench_krylov.py``): ``atomic`` Mn2
 states), ``mid`` Mn2+ d5 + d6L (8460), ``mid2`` Mn2+ d5 + d6L + d7L2 (20 610); a 10 × 150 map, 300 K, π
 incident, 2θ = 90°.
 
+Measured 2026-12-01 (memory does not depend on the machine's load; another benchmark ran beside it):
+
+* ``mid`` (8460 core-excited states, 6 initial states × 2 incident components = 12 Krylov spaces): map peak
+  162.6 / 487.7 / 975.1 MB at k = 200 / 600 / 1200 against a plan of 185.0 / 509.8 / 997.1 MB (measured/plan
+  0.88–0.98); slope 812.4 kB per Krylov vector measured, 812.2 kB planned (12 × 8460 × 8 bytes; ratio 1.000).
+* ``mid2`` (20 610 core-excited states): 423.6 / 1215.2 / 2402.3 MB against 457.6 / 1249.1 / 2436.2 MB
+  (0.93–0.99); slope 1978.6 kB measured and planned (ratio 1.000).
+
+The k-independent part measured (0.2 and 28.0 MB) lies below the plan's (22.5 and 61.9 MB), which counts the
+operators built before the counter was reset.
+
 Run:  python benchmarks/bench_krylov_memory.py [--cases mid,mid2] [--sizes 200,600,1200]
 """
 from __future__ import annotations
