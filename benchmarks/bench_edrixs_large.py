@@ -36,13 +36,27 @@ rixsim Krylov 63.3 s for the same one-ω, one-pair map (2.5×; 59.7 s earlier). 
 Lanczos: with ``--nkryl 1500`` (now the default) max |Δ| / max = 2.7e-5 (intensity ratio 1.000), EDRIXS 230.2 s
 per call against rixsim 64.9 s (3.5×; load average ≈ 3).
 
-Timing measured earlier (2-core machine shared with other jobs, load average 5–8, ``--omegas 25``, before the
-fix, linsys_tol 1e-8, nkryl 500): EDRIXS ED 16.7 s, 288.9 s and 238.6 s for the two (ω, pair) calls; rixsim
-Krylov 329 s for the same ω and two pairs as two one-ω maps — the Krylov engine's gain is that one intermediate
-space serves every ω of a map (50 × 300 map of ``bench_krylov_large.py``: 1883 s wall, against 100 EDRIXS calls
-× ≈ 264 s ≈ 26 000 s).
+Time, measured 2026-12-01 (``--omegas 0,12,25,37,49``: five incident energies spread over the 50-point axis,
+two emission polarisations, so ten EDRIXS calls; load average 2.1 at start, 1.2 at the end, with one
+single-threaded job of another session running beside it most of the time).  EDRIXS on two MPI ranks took
+131.0–223.9 s wall per call, mean 165.0 s. It used 139–372 s CPU summed over both ranks, mean 246.1 s. The
+slowest calls were those at and above the L3 maximum; their MINRES iteration counts were not kept.  The ten calls
+took 1649.6 s wall and 2461.4 s CPU.  rixsim's Krylov engine, in one process, computed the same five
+energies × two polarisations (two maps) in 413.1 s wall and 426.7 s CPU.  The same map is therefore 3.99×
+faster by wall time and 5.77× by CPU time.  The spectra agree to max |Δ| / max = 5.7e-5, and rixsim's
+residual is 8.4e-7.  The gap grows with the number of incident energies, because one intermediate Krylov space
+serves every ω while EDRIXS solves again per ω.  ``--rixsim-full-map`` times rixsim on all 50 energies with
+the same polarisations.  It was run right after, with ``bench_krylov_memory.py`` beside it part of the time
+(load average 0.1 at start, 1.0 at the end).  The build took 13.9 s.  The two 50 × 300 maps took 1023.3 s
+wall and 1063.5 s CPU in one process, with a peak RSS of 1.95 GB.  Intermediate Krylov spaces had 1600 and
+1610 vectors (residuals 9.7e-7 and 7.5e-7), and the final Lanczos ran ≤ 1000 steps.  EDRIXS's full map
+would be 100 calls, 16 500 s wall and 24 610 s CPU at the measured means.  That makes rixsim 16.1× faster by
+wall time (on one core against two) and 23.1× by CPU time.  Even at EDRIXS's fastest measured call (131.0 s)
+the ratio is 12.8×.  The EDRIXS map itself was not run (about 4.6 h): its 100 calls are independent
+solves, and ten of them, spread over the axis, were timed.
 
 Run:  python benchmarks/bench_edrixs_large.py [--omegas 10,25,40] [--outs x,y] [--ranks 2] [--ligand-holes 3]
+      [--rixsim-full-map]
       [--linsys-tol 1e-12 --linsys-max 5000]
 """
 from __future__ import annotations
@@ -224,7 +238,7 @@ def mpi_worker(args):
         print(f"  EDRIXS eigvec.1..{n_gs}: largest |<v_j|v_k> - δ_jk| {gram_err:.2e} before orthonormalising the "
               f"degenerate groups", flush=True)
     comm.Barrier()
-    times, spectra = [], np.zeros((omegas.size, loss.size))
+    times, cpus, spectra = [], [], np.zeros((omegas.size, loss.size))
     for iw, w in enumerate(omegas):
         for e_out in (AXES[c] for c in args.outs.split(",")):
             if rank == 0:
@@ -234,17 +248,47 @@ def mpi_worker(args):
                 write_emat(np.tensordot(E_IN, tops, axes=(0, 0)), "transop_rixs_i.in")
                 write_emat(np.conj(np.tensordot(e_out, tops, axes=(0, 0)).T), "transop_rixs_f.in")
             comm.Barrier()
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             rixs_fsolver(comm.py2f(), rank, size)
+            c_rank = time.process_time() - c1
             comm.Barrier()
             times.append(time.perf_counter() - t1)
+            cpus.append(comm.reduce(c_rank, op=MPI.SUM, root=0))     # CPU seconds of all ranks
             if rank == 0:
                 pole = read_poles_from_file([f"rixs_poles.{i + 1}" for i in range(n_gs)])
                 spectra[iw] += get_spectra_from_poles(pole, loss, np.full(loss.size, FINAL_FWHM / 2), 300.0)
-                print(f"  EDRIXS ω = {w:+.3f} eV (relative), e_out = {e_out}: {times[-1]:.1f} s", flush=True)
+                print(f"  EDRIXS ω = {w:+.3f} eV (relative), e_out = {e_out}: {times[-1]:.1f} s wall, "
+                      f"{cpus[-1]:.1f} s CPU (all ranks)", flush=True)
     if rank == 0:
         ev = np.loadtxt("eigvals.dat", ndmin=2)[:n_gs, 1]
-        np.savez("edrixs_result.npz", spectra=spectra, times=np.array(times), t_ed=t_ed, eigvals=ev)
+        np.savez("edrixs_result.npz", spectra=spectra, times=np.array(times), cpus=np.array(cpus), t_ed=t_ed,
+                 eigvals=ev)
+
+
+def rixsim_full_map(args):
+    """rixsim's Krylov map on all 50 incident energies with the polarisations of the EDRIXS calls (incident z,
+    emission x and y summed: one map per emission polarisation, as the EDRIXS comparison computes it)."""
+    from rixsim.spectroscopy.krylov import KrylovOptions
+    from rixsim.spectroscopy.rixs import rixs_map
+    print(f"load average at start: {os.getloadavg()}", flush=True)
+    model = model_of(args.ligand_holes)
+    exc, loss = axes(model)
+    t0 = time.perf_counter()
+    model.hamiltonian(False)
+    model.hamiltonian(True)
+    t1, c1 = time.perf_counter(), time.process_time()
+    for c in args.outs.split(","):
+        m = rixs_map(model, exc, loss=loss, polarization_in=E_IN, polarization_out=AXES[c], temperature_k=300.0,
+                     final_fwhm=FINAL_FWHM, resolution_fwhm=0.0, method="krylov", margin_fwhm=None, memory_gb=8.0,
+                     krylov=KrylovOptions(core_width="l3"))
+        print(f"  e_out = {c}: residual {m.meta['residual_max']:.1e}, intermediate Krylov "
+              f"{m.meta['krylov_intermediate']}, final Lanczos {m.meta['krylov_final']}", flush=True)
+    t2, c2 = time.perf_counter(), time.process_time()
+    import resource
+    print(f"rixsim Krylov, {exc.size} × {loss.size} map, {len(args.outs.split(','))} emission polarisations, one "
+          f"process: build {t1 - t0:.1f} s wall; maps {t2 - t1:.1f} s wall, {c2 - c1:.1f} s CPU; peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB; load average at end {os.getloadavg()}")
+    return 0
 
 
 def main():
@@ -259,10 +303,14 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the EDRIXS working directory")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--workdir", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--rixsim-full-map", action="store_true",
+                    help="only rixsim: the whole 50-energy map with EDRIXS's polarisations, timed (no EDRIXS run)")
     args = ap.parse_args()
     if args.worker:
         mpi_worker(args)
         return 0
+    if args.rixsim_full_map:
+        return rixsim_full_map(args)
     try:
         import edrixs.fedrixs  # noqa: F401
         import mpi4py  # noqa: F401
@@ -306,7 +354,7 @@ def main():
     from rixsim.spectroscopy.rixs import rixs_map
     model.hamiltonian(False)
     model.hamiltonian(True)                   # built once per map (EDRIXS rebuilds H_n in every call)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     ours = np.zeros((len(idx), loss.size))
     e_outs = [AXES[c] for c in args.outs.split(",")]
     for e_out in e_outs:
@@ -314,7 +362,7 @@ def main():
                      final_fwhm=FINAL_FWHM, resolution_fwhm=0.0, method="krylov", margin_fwhm=None, memory_gb=8.0,
                      krylov=KrylovOptions(core_width="l3"))
         ours += m.intensity
-    t_ours = time.perf_counter() - t2
+    t_ours, c_ours = time.perf_counter() - t2, time.process_time() - c2
     ed = res["spectra"]
     # EDRIXS's poles carry its own normalisation; compare shapes with each map scaled to its maximum, and the ratio
     scale = ours.max() / ed.max()
@@ -322,8 +370,12 @@ def main():
     n_calls = len(idx) * len(e_outs)
     per_call = float(np.mean(res["times"]))
     print(f"EDRIXS: {per_call:.1f} s per (ω, polarisation pair) call (mean of {n_calls}; {res['times'].round(1)})")
-    print(f"rixsim Krylov, same {len(idx)} energies × {len(e_outs)} pairs, one process: {t_ours:.1f} s "
-          f"({t_ours / n_calls:.1f} s per (ω, pair)); EDRIXS/rixsim per (ω, pair): {per_call / (t_ours / n_calls):.2f}×")
+    cpu_call = float(np.mean(res["cpus"]))
+    print(f"EDRIXS CPU (both ranks): {cpu_call:.1f} s per call (mean; {res['cpus'].round(1)}); "
+          f"{len(idx)} × {len(e_outs)} calls {res['times'].sum():.1f} s wall, {res['cpus'].sum():.1f} s CPU")
+    print(f"rixsim Krylov, same {len(idx)} energies × {len(e_outs)} pairs, one process: {t_ours:.1f} s wall, "
+          f"{c_ours:.1f} s CPU ({t_ours / n_calls:.1f} s per (ω, pair)); EDRIXS/rixsim: wall "
+          f"{res['times'].sum() / t_ours:.2f}×, CPU {res['cpus'].sum() / c_ours:.2f}×")
     print(f"spectra: max |Δ| / max = {dev:.2e} (each normalised to its maximum; intensity ratio {scale:.4g}); "
           f"rixsim residual {m.meta['residual_max']:.1e}")
     print(f"load average at end: {os.getloadavg()}")
