@@ -18,9 +18,12 @@ final-state Lanczos ≤ 1000 steps.  Second run, same day, ``RIXSIM_KRYLOV_THREA
 the time): build 12.9 s; the full 50 × 300 map 745.3 s wall, 759.2 s CPU (14.9 s per incident energy), peak RSS
 1.94 GB (map plan 1.54 GB, two passes: keeping 1580 Krylov vectors of 159 480 complex amplitudes for 8 start
 vectors would need 32 GB); 4 initial states, intermediate Krylov 1580, residual 9.0e-7, final Lanczos ≤ 1000
-steps, largest change 9.9e-7.  CPU ≈ wall: the parallel kernels (sparse × dense product, quadrature, Voigt)
-did not use the second core noticeably, so the time goes elsewhere (numpy vector updates of the lockstep
-recursions, single-threaded); the speed-up over the first run is the machine's load, not the threads.
+steps, largest change 9.9e-7.  CPU ≈ wall: the "parallel" kernels were running on one thread then, because
+they shared the serial kernels' numba cache entry (fixed the same day, ``rixsim.manybody._krylov_kernels._twin``).
+The speed-up over the first run is the machine's load, not the threads.  Third run after the fix (``RIXSIM_KRYLOV_THREADS=2``, load average 1.4
+at start, 1.6 at the end, nothing else running): build 14.6 s; the map 649.1 s wall, 928.8 s CPU (13.0 s per
+incident energy; 1.15× faster than the second run by wall time), peak RSS 1.94 GB; intermediate Krylov 1560,
+residual 8.9e-7.  The second thread helps only the sparse products and quadratures.
 EDRIXS Fortran/MPI on the same Hamiltonian: ``bench_edrixs_large.py``.
 
 Run:  python benchmarks/bench_krylov_large.py [--n-exc 50] [--first N] [--save map.npz]

@@ -91,7 +91,10 @@ def test_lanczos_quadrature_gives_exact_broadened_spectra_and_a_valid_bound():
     w, u = np.linalg.eigh(h)
     x = np.linspace(w[0] - 1, w[0] + 8, 80)
     eta = 0.1
-    lor = lambda pos: eta / np.pi / ((x[None, :] - pos[:, None]) ** 2 + eta**2)
+
+    def lor(pos):
+        return eta / np.pi / ((x[None, :] - pos[:, None]) ** 2 + eta**2)
+
     for max_iter, tol in ((30, 0.0), (3000, 1e-12)):
         q = lanczos_quadrature(hs, v, probes=x, eta=eta, max_iter=max_iter, tol=max(tol, 1e-300))
         for c in range(4):
@@ -120,6 +123,39 @@ def test_shifted_lanczos_block_solves_every_start_vector_and_shift(store):
             ref = np.array([np.linalg.solve(s * np.eye(200) - dense, b[:, c]) for s in shifts[c]])
             assert sol.converged and sol.residual.max() < 1e-9
             assert np.abs(sol.x - ref).max() < 1e-8 * np.abs(ref).max()
+
+
+PARALLEL_PROBE = """
+import numpy as np, scipy.sparse as sp, numba
+from rixsim.manybody import _krylov_kernels as kk, shifted
+rng = np.random.default_rng(3)
+a = sp.random(400, 400, density=0.05, format="csr", random_state=4) + sp.eye(400)
+x = rng.normal(size=(400, 6))
+parts = shifted._csr_parts(a)
+assert shifted._kernels()[0] is kk.csr_spmm_parallel
+out = np.empty_like(x)
+shifted._kernels()[0](*parts, x, out)
+assert np.abs(out - a @ x).max() < 1e-12
+al, be = rng.normal(size=(40, 3)), rng.uniform(0.1, 1.0, size=(40, 3))
+n1, w1, n2, w2 = (np.zeros((40, 3)) for _ in range(4))
+kk.gauss_quadrature(al, be, np.array([40, 7, 1]), n1, w1)
+kk.gauss_quadrature_parallel(al, be, np.array([40, 7, 1]), n2, w2)
+assert np.array_equal(n1, n2) and np.array_equal(w1, w2)
+print(numba.threading_layer())
+"""
+
+
+def test_parallel_kernels_really_run_in_parallel():
+    """``RIXSIM_KRYLOV_THREADS=2`` selects ``parallel=True`` compilations that start numba's threading layer
+    (they used to share the serial kernels' cache entry and ran on one thread) and equal the serial ones."""
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, RIXSIM_KRYLOV_THREADS="2")
+    run = subprocess.run([sys.executable, "-c", PARALLEL_PROBE], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() in ("omp", "tbb", "workqueue"), run.stdout
 
 
 def test_gauss_quadrature_kernel_equals_lapack():

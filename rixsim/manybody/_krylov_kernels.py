@@ -7,9 +7,16 @@ The block kernels (``csr_spmm``, ``gauss_quadrature``, ``pseudo_voigt_spectra``)
 default) and ``*_parallel`` (numba ``prange``, chosen by :mod:`rixsim.manybody.shifted` when the environment
 variable ``RIXSIM_KRYLOV_THREADS`` is above 1).  Measured on this 2-core machine with other jobs running
 (load ≈ 2.5): one 40-column product with the 2352-state H_i (nnz 25 680) took 0.62 ms serial, 9.6 ms with two
-OpenMP threads (the threads wait for busy cores) and 5.5 ms in scipy.
+OpenMP threads (the threads wait for busy cores) and 5.5 ms in scipy.  Until 2026-12-01 the ``*_parallel``
+kernels shared the serial ones' numba cache entry and ran serially (see :func:`_twin`).  With that fixed, on a
+nearly idle machine (load average 0.8–1.5), the 20 × 300 Krylov map of Mn2+ d5 + d6L + d7L2 (20 610
+core-excited states) took 83.0 s wall serial and 66.6 s wall with two threads (1.25×; 113.6 s CPU).  The rest
+is single-threaded: the numpy vector updates of the lockstep recursions, ``lanczos_update``/``lanczos_next``
+and the Voigt lines of :func:`rixsim.spectroscopy.broadening.voigt`.
 """
 from __future__ import annotations
+
+import types
 
 import numba as nb
 import numpy as np
@@ -199,9 +206,22 @@ def lanczos_next(q, q_prev, w, be):
             q[i, c] = w[i, c] * inv[c]
 
 
+def _twin(fn):
+    """A copy of ``fn`` under the name ``<name>_parallel``.  numba names its on-disk cache after the function's
+    qualified name and first line, so a serial and a ``parallel=True`` compilation of one Python function
+    share a cache entry and the second loads the first's machine code — the parallel kernels then ran on one
+    thread (found 2026-12-01: CPU time equal to wall time with ``RIXSIM_KRYLOV_THREADS=2``; a test checks that
+    the parallel kernels start numba's threading layer)."""
+    name = fn.__name__ + "_parallel"
+    twin = types.FunctionType(fn.__code__.replace(co_name=name, co_qualname=name), fn.__globals__, name,
+                              fn.__defaults__, fn.__closure__)
+    twin.__qualname__, twin.__doc__ = name, fn.__doc__
+    return twin
+
+
 csr_spmm = nb.njit(cache=True)(_csr_spmm)
-csr_spmm_parallel = nb.njit(parallel=True, cache=True)(_csr_spmm)
+csr_spmm_parallel = nb.njit(parallel=True, cache=True)(_twin(_csr_spmm))
 gauss_quadrature = nb.njit(cache=True)(_gauss_quadrature)
-gauss_quadrature_parallel = nb.njit(parallel=True, cache=True)(_gauss_quadrature)
+gauss_quadrature_parallel = nb.njit(parallel=True, cache=True)(_twin(_gauss_quadrature))
 pseudo_voigt_spectra = nb.njit(cache=True)(_pseudo_voigt_spectra)
-pseudo_voigt_spectra_parallel = nb.njit(parallel=True, cache=True)(_pseudo_voigt_spectra)
+pseudo_voigt_spectra_parallel = nb.njit(parallel=True, cache=True)(_twin(_pseudo_voigt_spectra))
