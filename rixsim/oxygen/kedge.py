@@ -353,6 +353,24 @@ def _use_krylov(edge: OxygenKEdge, method: str) -> bool:
     return method == "krylov"
 
 
+def coherent_loss_grid(excitation: np.ndarray, emission: np.ndarray) -> tuple[np.ndarray, float]:
+    """The loss grid (eV, relative) on which the coherent O-K map is broadened before it is read off at
+    loss = excitation − emission, and its step: half the emission step, at most 0.025 eV, covering every loss of
+    the map with 1 eV to spare on both sides."""
+    step = min(np.min(np.diff(emission)) if emission.size > 1 else 0.05, 0.05) / 2
+    return np.arange(excitation[0] - emission[-1] - 1.0, excitation[-1] - emission[0] + 1.0 + step, step), step
+
+
+def coherent_on_emission(edge: OxygenKEdge, excitation, emission, loss, on_loss, on_loss_el):
+    """``(coherent, elastic)`` on the (excitation × emission) axes from rows broadened on ``loss``, per absorbed
+    photon: Γ/2π makes the emission-integrated coherent part equal absorption × emission branching, the same
+    normalisation as the fluorescence band and as :mod:`rixsim.oxygen.vibronic`."""
+    per_photon = edge.core_fwhm / (2 * np.pi)
+    coherent = per_photon * np.array([np.interp(om - emission, loss, row) for om, row in zip(excitation, on_loss)])
+    elastic = per_photon * np.array([np.interp(om - emission, loss, row) for om, row in zip(excitation, on_loss_el)])
+    return coherent, elastic
+
+
 def lattice_oxygen_map(edge: OxygenKEdge, excitation, emission, temperature_k: float = 300.0,
                        final_fwhm: float = 0.1, resolution_fwhm: float = 0.3, band_fwhm: float = 3.0,
                        fluorescence_weight: float = 1.0, xas_gauss_fwhm: float = 0.2, method: str = "auto", *,
@@ -398,16 +416,11 @@ def lattice_oxygen_map(edge: OxygenKEdge, excitation, emission, temperature_k: f
         pair_weights[k] = (np.sum(np.abs(amp) ** 2, axis=0) * w[None, :]).ravel()
     keep = pair_weights.max(axis=0) > 1e-10 * max(pair_weights.max(), 1e-300)
     # broaden on a loss grid once (one GEMM), then read each row off at loss = ω − emission
-    step = min(np.min(np.diff(emi)) if emi.size > 1 else 0.05, 0.05) / 2
-    loss = np.arange(exc[0] - emi[-1] - 1.0, exc[-1] - emi[0] + 1.0 + step, step)
+    loss, step = coherent_loss_grid(exc, emi)
     line = broadening.stick_matrix(loss, shift[keep], max(ff, 2 * step))
     on_loss = broadening.gaussian_convolve(loss, pair_weights[:, keep] @ line, res)
     on_loss_el = broadening.gaussian_convolve(loss, (pair_weights[:, keep] * (np.abs(shift[keep]) < 1e-5)) @ line, res)
-    # Γ/2π makes the emission-integrated coherent part equal absorption × emission branching, the same
-    # per-absorbed-photon normalisation as the fluorescence band below and as rixsim.oxygen.vibronic
-    per_photon = edge.core_fwhm / (2 * np.pi)
-    coherent = per_photon * np.array([np.interp(om - emi, loss, row) for om, row in zip(exc, on_loss)])
-    elastic = per_photon * np.array([np.interp(om - emi, loss, row) for om, row in zip(exc, on_loss_el)])
+    coherent, elastic = coherent_on_emission(edge, exc, emi, loss, on_loss, on_loss_el)
     mu = oxygen_k_xas(edge, exc, temperature_k, xas_gauss_fwhm, method="dense").intensity
     xes = lattice_emission(edge, emi, temperature_k, band_fwhm, method="dense").intensity
     total = coherent + fluorescence_weight * mu[:, None] * xes[None, :]

@@ -79,7 +79,7 @@ from rixsim.cluster.model import (
 from rixsim.errors import InputError
 from rixsim.manybody import buildplan
 from rixsim.manybody.shifted import apply_real, lanczos_broadened, shifted_lanczos_block
-from rixsim.oxygen.kedge import OxygenKEdge, _removal_band
+from rixsim.oxygen.kedge import OxygenKEdge, _removal_band, coherent_loss_grid, coherent_on_emission
 from rixsim.results import RixsMap, Spectrum
 from rixsim.spectroscopy import broadening
 from rixsim.spectroscopy.krylov import (
@@ -167,6 +167,9 @@ def initial_states(edge: OxygenKEdge, temperature_k: float = 0.0, n_min: int = 8
     edge = _check_edge(edge)
     t = validate.temperature(temperature_k)
     n_min = validate.integer(n_min, "n_min", lo=1)
+    key = ("krylov_initial", float(t), int(n_min))
+    if key in edge._cache:                 # the map's XAS and emission band ask for the same states again
+        return edge._cache[key]
     _, h = _sparse(edge, "initial")
     span = 30 * K_B_EV * t + 1e-5
     e, v = lowest_per_block(h, span, n_min)
@@ -177,7 +180,8 @@ def initial_states(edge: OxygenKEdge, temperature_k: float = 0.0, n_min: int = 8
     live = w > 0
     e, v, w = e[live], np.ascontiguousarray(v[:, live]), w[live] / w[live].sum()
     res = np.linalg.norm(apply_real(h, v) - v * e[None, :], axis=0)
-    return InitialStates(e, v, w, res)
+    edge._cache[key] = InitialStates(e, v, w, res)
+    return edge._cache[key]
 
 
 def configuration_weights(edge: OxygenKEdge, states: InitialStates) -> np.ndarray:
@@ -429,8 +433,7 @@ def krylov_lattice_oxygen_map(edge: OxygenKEdge, excitation, emission, temperatu
     n_g = ini.energies.size
 
     # the dense map's loss grid, window and line width
-    step = min(np.min(np.diff(emi)) if emi.size > 1 else 0.05, 0.05) / 2
-    loss = np.arange(exc[0] - emi[-1] - 1.0, exc[-1] - emi[0] + 1.0 + step, step)
+    loss, step = coherent_loss_grid(exc, emi)
     max_loss = exc[-1] - emi[0] + 5 * (ff + res)
     lorentz = max(ff, 2 * step)
     memory.plan(8.0 * (4 * exc.size * loss.size + 3 * loss.size ** 2 + exc.size * emi.size * 3),
@@ -498,9 +501,7 @@ def krylov_lattice_oxygen_map(edge: OxygenKEdge, excitation, emission, temperatu
             on_loss_el[k] = broadening.broaden_sticks(loss, pos[el], wts[el], lorentz)
     on_loss = broadening.gaussian_convolve(loss, on_loss, res)
     on_loss_el = broadening.gaussian_convolve(loss, on_loss_el, res)
-    per_photon = edge.core_fwhm / (2 * np.pi)
-    coherent = per_photon * np.array([np.interp(om - emi, loss, row) for om, row in zip(exc, on_loss)])
-    elastic = per_photon * np.array([np.interp(om - emi, loss, row) for om, row in zip(exc, on_loss_el)])
+    coherent, elastic = coherent_on_emission(edge, exc, emi, loss, on_loss, on_loss_el)
     total = coherent
     if fw:
         mu = krylov_oxygen_k_xas(edge, exc, t, xas_gauss_fwhm, krylov=krylov, memory_gb=memory_gb).intensity
